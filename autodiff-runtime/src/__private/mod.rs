@@ -1,0 +1,16 @@
+//! Support code for what `#[differentiable]` and `#[derive(Differentiable)]` generate. Not a
+//! public API: names and signatures change without notice.
+
+mod adjoint;
+
+pub use adjoint::*;
+
+pub use ndarray;
+pub use serde;
+
+/// The value of `e`, with no gradient flowing through it (the forward half of
+/// `autodiff::no_grad`, which generated code treats as passive).
+#[inline(always)]
+pub fn no_grad<T>(e: T) -> T {
+    e
+}

@@ -1,0 +1,18 @@
+//! autodiff: compile-time reverse-mode automatic differentiation for Rust.
+
+pub use autodiff_macros::{differentiable, Differentiable};
+pub use autodiff_runtime::{Differentiable, Leaf, LeafMut, Real, Tangent};
+pub use ndarray;
+pub use rand;
+
+#[doc(hidden)]
+pub use autodiff_runtime::__private;
+
+/// The value of `e`, with no gradient flowing through it.
+///
+/// Inside `#[differentiable]` code, `no_grad(e)` treats `e` as a constant: its value is
+/// used, but no adjoint flows back into the variables it was computed from.
+#[inline(always)]
+pub fn no_grad<T>(e: T) -> T {
+    e
+}
