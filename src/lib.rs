@@ -1,6 +1,11 @@
 //! autodiff: compile-time reverse-mode automatic differentiation for Rust.
 
-pub use autodiff_macros::{differentiable, Differentiable};
+pub use autodiff_macros::{Differentiable, differentiable};
+pub use autodiff_runtime::check;
+pub use autodiff_runtime::io;
+pub use autodiff_runtime::nn;
+pub use autodiff_runtime::ops;
+pub use autodiff_runtime::optim;
 pub use autodiff_runtime::{Differentiable, Leaf, LeafMut, Real, Tangent};
 pub use ndarray;
 pub use rand;

@@ -1,15 +1,30 @@
 //! Procedural macros of `autodiff`. Use them through the `autodiff` crate.
 
+mod derive;
+
 use proc_macro::TokenStream;
 
-/// Generates `NAME_vjp` and `NAME_grad` next to a function.
+mod args;
+mod ctxt;
+mod emit;
+mod expand;
+mod ir;
+mod lower;
+mod resolve;
+mod reverse;
+mod symbol;
+
+/// Generates `NAME_vjp` and `NAME_grad` next to a function. See the `autodiff` crate.
 #[proc_macro_attribute]
-pub fn differentiable(_args: TokenStream, input: TokenStream) -> TokenStream {
-    input
+pub fn differentiable(args: TokenStream, input: TokenStream) -> TokenStream {
+    expand::expand(args.into(), input.into()).into()
 }
 
 /// Derives `Differentiable` for a struct.
-#[proc_macro_derive(Differentiable, attributes(no_grad))]
-pub fn derive_differentiable(_input: TokenStream) -> TokenStream {
-    TokenStream::new()
+#[proc_macro_derive(Differentiable, attributes(autodiff, no_grad))]
+pub fn derive_differentiable(input: TokenStream) -> TokenStream {
+    let input = syn::parse_macro_input!(input as syn::DeriveInput);
+    derive::expand(&input)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
 }

@@ -4,6 +4,16 @@
 
 #![warn(missing_docs)]
 
+// Links the system OpenBLAS behind ndarray's BLAS path (feature `openblas`).
+#[cfg(feature = "openblas")]
+extern crate blas_src;
+
+pub mod check;
+pub mod io;
+mod linalg;
+pub mod nn;
+pub mod ops;
+pub mod optim;
 mod real;
 mod tangent;
 

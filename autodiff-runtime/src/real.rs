@@ -22,6 +22,10 @@ use num_traits::Float;
 /// ```
 pub trait Real:
     Float
+    + crate::Differentiable<Tangent = Self>
+    + crate::Tangent
+    + crate::__private::Primal<Tangent = Self, Adj = Self, MetaData = ()>
+    + crate::__private::Adjoint<Value = Self>
     + ScalarOperand
     + LinalgScalar
     + Default

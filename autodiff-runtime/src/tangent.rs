@@ -118,9 +118,11 @@ pub trait Tangent: Clone + Debug + 'static {
         let mut total = 0.0;
         for (a, b) in self.leaves().iter().zip(other.leaves().iter()) {
             total += match (a, b) {
-                (Leaf::F32(a), Leaf::F32(b)) => {
-                    a.iter().zip(b.iter()).map(|(x, y)| *x as f64 * *y as f64).sum::<f64>()
-                }
+                (Leaf::F32(a), Leaf::F32(b)) => a
+                    .iter()
+                    .zip(b.iter())
+                    .map(|(x, y)| *x as f64 * *y as f64)
+                    .sum::<f64>(),
                 (Leaf::F64(a), Leaf::F64(b)) => a.iter().zip(b.iter()).map(|(x, y)| x * y).sum(),
                 _ => (0..a.len()).map(|i| a.get(i) * b.get(i)).sum(),
             };
@@ -182,14 +184,21 @@ fn slice_leaves_mut<T: Tangent>(values: &mut [T]) -> Vec<LeafMut<'_>> {
 /// Applies `f(a, b)` elementwise, writing into `a`. Both sides must have the same layout.
 #[track_caller]
 pub(crate) fn zip_leaves(dst: Vec<LeafMut<'_>>, src: Vec<Leaf<'_>>, f: impl Fn(f64, f64) -> f64) {
-    assert_eq!(dst.len(), src.len(), "tangents have different numbers of buffers");
+    assert_eq!(
+        dst.len(),
+        src.len(),
+        "tangents have different numbers of buffers"
+    );
     for (a, b) in dst.into_iter().zip(src) {
         assert_eq!(a.len(), b.len(), "tangent buffers have different lengths");
         match (a, b) {
-            (LeafMut::F32(a), Leaf::F32(b)) => {
-                a.iter_mut().zip(b).for_each(|(x, y)| *x = f(*x as f64, *y as f64) as f32)
+            (LeafMut::F32(a), Leaf::F32(b)) => a
+                .iter_mut()
+                .zip(b)
+                .for_each(|(x, y)| *x = f(*x as f64, *y as f64) as f32),
+            (LeafMut::F64(a), Leaf::F64(b)) => {
+                a.iter_mut().zip(b).for_each(|(x, y)| *x = f(*x, *y))
             }
-            (LeafMut::F64(a), Leaf::F64(b)) => a.iter_mut().zip(b).for_each(|(x, y)| *x = f(*x, *y)),
             (mut a, b) => (0..b.len()).for_each(|i| a.set(i, f(a.get(i), b.get(i)))),
         }
     }
@@ -216,6 +225,13 @@ pub(crate) fn zip_leaves(dst: Vec<LeafMut<'_>>, src: Vec<Leaf<'_>>, f: impl Fn(f
 /// let w = array![[1.0_f64, 2.0], [3.0, 4.0]];
 /// assert_eq!(w.zero_tangent(), array![[0.0, 0.0], [0.0, 0.0]]);
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not differentiable",
+    label = "`{Self}` has no tangent",
+    note = "differentiable types are `f32`, `f64`, ndarray arrays, `Vec`s, slices, arrays and tuples of \
+            these, and structs with `#[derive(Differentiable)]`",
+    note = "in a struct with `#[derive(Differentiable)]`, mark a constant field `#[no_grad]`"
+)]
 pub trait Differentiable {
     /// The type of this value's gradients.
     type Tangent: Tangent;
@@ -330,7 +346,44 @@ impl<A: Real, D: Dimension + 'static> Tangent for Array<A, D> {
     }
 }
 
-impl<A: Real, S: RawData<Elem = A> + Data, D: Dimension + 'static> Differentiable
+/// The ndarray storage kinds a parameter can live in, and whether it can be updated in place.
+#[doc(hidden)]
+pub trait ArrayStorage: Data {
+    /// The array's buffer as one mutable leaf.
+    fn leaf_mut<D: Dimension>(a: &mut ArrayBase<Self, D>) -> LeafMut<'_>
+    where
+        Self: Sized;
+}
+
+impl<A: Real> ArrayStorage for ndarray::OwnedRepr<A> {
+    #[track_caller]
+    fn leaf_mut<D: Dimension>(a: &mut ArrayBase<Self, D>) -> LeafMut<'_> {
+        A::leaf_mut(standard_slice_mut(a))
+    }
+}
+
+impl<A: Real> ArrayStorage for ndarray::OwnedArcRepr<A> {
+    #[track_caller]
+    fn leaf_mut<D: Dimension>(a: &mut ArrayBase<Self, D>) -> LeafMut<'_> {
+        A::leaf_mut(standard_slice_mut(a))
+    }
+}
+
+impl<A: Real> ArrayStorage for ndarray::ViewRepr<&A> {
+    #[track_caller]
+    fn leaf_mut<D: Dimension>(_a: &mut ArrayBase<Self, D>) -> LeafMut<'_> {
+        panic!("cannot update an array view in place; use an owned `Array`")
+    }
+}
+
+impl<A: Real> ArrayStorage for ndarray::CowRepr<'_, A> {
+    #[track_caller]
+    fn leaf_mut<D: Dimension>(a: &mut ArrayBase<Self, D>) -> LeafMut<'_> {
+        A::leaf_mut(standard_slice_mut(a))
+    }
+}
+
+impl<A: Real, S: RawData<Elem = A> + ArrayStorage, D: Dimension + 'static> Differentiable
     for ArrayBase<S, D>
 {
     type Tangent = Array<A, D>;
@@ -342,11 +395,7 @@ impl<A: Real, S: RawData<Elem = A> + Data, D: Dimension + 'static> Differentiabl
     }
     #[track_caller]
     fn leaves_mut(&mut self) -> Vec<LeafMut<'_>> {
-        // Only owned arrays reach here in practice; views cannot be updated in place.
-        panic!("cannot update an array view or shared array in place; use an owned `Array`")
-    }
-    fn add_scaled(&mut self, _t: &Self::Tangent, _factor: f64) {
-        panic!("cannot update an array view or shared array in place; use an owned `Array`")
+        vec![S::leaf_mut(self)]
     }
 }
 
@@ -504,7 +553,11 @@ mod tests {
 
     #[test]
     fn tangent_arithmetic_spans_every_leaf() {
-        let mut t = (1.5_f64, vec![1.0_f32, -2.0], array![[0.5_f64, 1.0], [2.0, 3.0]]);
+        let mut t = (
+            1.5_f64,
+            vec![1.0_f32, -2.0],
+            array![[0.5_f64, 1.0], [2.0, 3.0]],
+        );
         let u = t.clone();
         t.add_assign_tangent(&u);
         assert_eq!(t.0, 3.0);

@@ -244,7 +244,10 @@ impl<A: Real, D: Dimension> Adjoint for Slot<A, D> {
     }
     #[inline]
     fn take(&mut self) -> Self {
-        Slot { dim: self.dim.clone(), value: self.value.take() }
+        Slot {
+            dim: self.dim.clone(),
+            value: self.value.take(),
+        }
     }
     fn into_value(self) -> Array<A, D> {
         let dim = self.dim;
@@ -338,7 +341,11 @@ where
     }
     #[track_caller]
     fn add_value_ref(&mut self, c: &Vec<T>) {
-        assert_eq!(self.len(), c.len(), "adjoint accumulation: vectors of different lengths");
+        assert_eq!(
+            self.len(),
+            c.len(),
+            "adjoint accumulation: vectors of different lengths"
+        );
         for (a, b) in self.iter_mut().zip(c) {
             *a += b.clone();
         }
@@ -515,7 +522,6 @@ tuple_adjoint!(A 0, B 1, C 2);
 tuple_adjoint!(A 0, B 1, C 2, D 3);
 tuple_adjoint!(A 0, B 1, C 2, D 3, E 4);
 tuple_adjoint!(A 0, B 1, C 2, D 3, E 4, F 5);
-
 
 /// Converts a dimension-like value into a `Dimension` (for generated shape code).
 pub fn dim<D: IntoDimension>(d: D) -> D::Dim {

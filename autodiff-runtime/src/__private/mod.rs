@@ -2,8 +2,18 @@
 //! public API: names and signatures change without notice.
 
 mod adjoint;
+mod arith;
+pub mod array;
+mod assign;
+mod call;
+mod derive;
+pub mod method;
 
 pub use adjoint::*;
+pub use arith::*;
+pub use assign::*;
+pub use call::*;
+pub use derive::*;
 
 pub use ndarray;
 pub use serde;

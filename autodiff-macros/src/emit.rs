@@ -1,0 +1,621 @@
+//! Forward and reverse sweeps of a lowered body.
+//!
+//! Input: a [`Lowered`] body. Output: the statements of `NAME_vjp` up to the returned value
+//! (forward sweep) and the body of its pullback closure (reverse sweep).
+//!
+//! The reverse sweep walks the statements backwards. Values it needs are *kept*: at the
+//! function's top level they are simply moved into the pullback closure; a scope that runs
+//! many times (loop body) or maybe not at all (branch) pushes its kept locals onto its own
+//! tape when it ends, and the reverse sweep pops them when it enters the scope. A kept
+//! variable that is overwritten has its old value pushed first and restored on the way back
+//! (Tapenade's scheme). For
+//!
+//! ```text
+//! fn f(x: f64, y: f64) -> f64 { let z = x * y; z.sin() + y }
+//! ```
+//!
+//! the pullback is, once inlined, `d_z = d * cos(z); d_y = d + d_z * x; d_x = d_z * y`.
+
+use std::collections::HashSet;
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::Ident;
+
+use crate::ir::*;
+use crate::lower::Lowered;
+use crate::symbol::{Keep, MethodKind};
+
+pub struct Emitter<'a> {
+    pub krate: &'a syn::Path,
+    pub vars: &'a [Var],
+    /// Values the reverse sweep reads.
+    pub(crate) needed: HashSet<VarId>,
+    /// Variables whose old value is pushed before an overwrite and popped back.
+    pub(crate) restored: HashSet<VarId>,
+    /// Scopes with reverse work.
+    pub(crate) structural: HashSet<usize>,
+    next_stack: std::cell::Cell<usize>,
+    /// The stack each restoring assignment pushes to, by statement address.
+    pub(crate) stacks: std::cell::RefCell<std::collections::HashMap<usize, Ident>>,
+    /// Declarations hoisted to the top of the forward sweep (tapes and stacks).
+    pub hoisted: std::cell::RefCell<Vec<TokenStream>>,
+}
+
+impl<'a> Emitter<'a> {
+    pub fn new(krate: &'a syn::Path, lowered: &'a Lowered) -> Self {
+        let mut e = Emitter {
+            krate,
+            vars: &lowered.vars,
+            needed: HashSet::new(),
+            restored: HashSet::new(),
+            structural: HashSet::new(),
+            next_stack: std::cell::Cell::new(0),
+            stacks: Default::default(),
+            hoisted: Default::default(),
+        };
+        e.analyze(&lowered.body);
+        e
+    }
+
+    // ---- analysis: what the reverse sweep needs ----
+
+    fn analyze(&mut self, body: &Block) {
+        // Needs do not depend on the structure, but which statements are structural depends
+        // on needs (a passive assignment to a needed variable must be restored): iterate.
+        loop {
+            let before = (self.needed.len(), self.structural.len());
+            self.collect_needs(body);
+            self.mark_structural(body);
+            if (self.needed.len(), self.structural.len()) == before {
+                break;
+            }
+        }
+        self.collect_restored(body);
+    }
+
+    fn collect_needs(&mut self, b: &Block) {
+        for s in &b.stmts {
+            match s {
+                Stmt::Let {
+                    var, init: Some(e), ..
+                } if self.vars[*var].active => self.expr_needs(e, Some(*var)),
+                Stmt::Assign { place, value, .. } if self.vars[place.var].active => {
+                    if let Some(idx) = &place.index {
+                        self.needed.extend(idx.vars.iter().copied());
+                    }
+                    self.expr_needs(value, Some(place.var));
+                }
+                Stmt::If {
+                    flag,
+                    then_b,
+                    else_b,
+                    ..
+                } => {
+                    self.collect_needs(then_b);
+                    self.collect_needs(else_b);
+                    if self.structural.contains(&then_b.scope)
+                        || self.structural.contains(&else_b.scope)
+                    {
+                        self.needed.insert(*flag);
+                    }
+                }
+                Stmt::For { iter_var, body, .. } => {
+                    self.collect_needs(body);
+                    if self.structural.contains(&body.scope) {
+                        self.needed.insert(*iter_var);
+                    }
+                }
+                Stmt::While { count, body, .. } => {
+                    self.collect_needs(body);
+                    if self.structural.contains(&body.scope) {
+                        self.needed.insert(*count);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn operand_needs(&mut self, op: &Operand) {
+        match op {
+            Operand::Var(v, _) => {
+                self.needed.insert(*v);
+            }
+            Operand::Passive(p) => self.needed.extend(p.vars.iter().copied()),
+        }
+    }
+
+    fn is_active_op(&self, op: &Operand) -> bool {
+        matches!(op, Operand::Var(v, _) if self.vars[*v].active)
+    }
+
+    fn expr_needs(&mut self, e: &Expr, target: Option<VarId>) {
+        match e {
+            Expr::Binary(op, l, r, _) => match op {
+                BinOp::Mul => {
+                    if self.is_active_op(l) {
+                        self.operand_needs(r);
+                    }
+                    if self.is_active_op(r) {
+                        self.operand_needs(l);
+                    }
+                }
+                BinOp::Div => {
+                    if self.is_active_op(l) || self.is_active_op(r) {
+                        self.operand_needs(r);
+                    }
+                    if self.is_active_op(r) {
+                        self.operand_needs(l);
+                    }
+                }
+                _ => {}
+            },
+            Expr::Method {
+                kind, recv, args, ..
+            } => match kind {
+                MethodKind::FloatUnary(Keep::Input) | MethodKind::Powi => {
+                    self.operand_needs(recv);
+                    args.iter().for_each(|a| self.operand_needs(a));
+                }
+                MethodKind::FloatUnary(_) => {
+                    if let Some(t) = target {
+                        self.needed.insert(t);
+                    }
+                }
+                MethodKind::FloatNary(_) | MethodKind::Dot => {
+                    self.operand_needs(recv);
+                    args.iter().for_each(|a| self.operand_needs(a));
+                }
+                MethodKind::ArrayUnary => args.iter().for_each(|a| self.operand_needs(a)),
+                _ => {}
+            },
+            Expr::Index { index, .. } => self.needed.extend(index.vars.iter().copied()),
+            Expr::Call { plan, pullback, .. } => {
+                self.needed.insert(*plan);
+                self.needed.insert(*pullback);
+            }
+            _ => {}
+        }
+    }
+
+    fn mark_structural(&mut self, b: &Block) -> bool {
+        let mut any = false;
+        for s in &b.stmts {
+            any |= match s {
+                Stmt::Let { var, init, .. } => {
+                    self.vars[*var].active
+                        && init
+                            .as_ref()
+                            .is_some_and(|e| !matches!(e, Expr::Passive(_)))
+                }
+                Stmt::Assign { place, .. } => {
+                    self.vars[place.var].active || self.needed.contains(&place.var)
+                }
+                Stmt::If { then_b, else_b, .. } => {
+                    let a = self.mark_structural(then_b);
+                    let c = self.mark_structural(else_b);
+                    a || c
+                }
+                Stmt::For { body, .. } | Stmt::While { body, .. } => self.mark_structural(body),
+                Stmt::Passive(_) | Stmt::Meta(_) => false,
+            };
+        }
+        // A scope that declares an active variable needs its adjoint, hence a reverse scope.
+        if any
+            || b.stmts
+                .iter()
+                .any(|s| matches!(s, Stmt::Let { var, .. } if self.vars[*var].active))
+        {
+            self.structural.insert(b.scope);
+            any = true;
+        }
+        any
+    }
+
+    fn collect_restored(&mut self, b: &Block) {
+        for s in &b.stmts {
+            match s {
+                Stmt::Assign {
+                    place,
+                    first: false,
+                    ..
+                } if self.needed.contains(&place.var) => {
+                    self.restored.insert(place.var);
+                }
+                Stmt::If { then_b, else_b, .. } => {
+                    self.collect_restored(then_b);
+                    self.collect_restored(else_b);
+                }
+                Stmt::For { body, pat, .. } => {
+                    let _ = pat;
+                    self.collect_restored(body);
+                }
+                Stmt::While { body, .. } => self.collect_restored(body),
+                _ => {}
+            }
+        }
+    }
+
+    // ---- names ----
+
+    pub(crate) fn id(&self, v: VarId) -> &Ident {
+        &self.vars[v].ident
+    }
+
+    pub(crate) fn adj_ident(&self, v: VarId) -> Ident {
+        let var = &self.vars[v];
+        format_ident!(
+            "d_{}",
+            var.ident.to_string().trim_start_matches('_'),
+            span = Span::mixed_site().located_at(var.span)
+        )
+    }
+
+    pub(crate) fn meta_ident(&self, v: VarId) -> Ident {
+        let var = &self.vars[v];
+        format_ident!(
+            "__m_{}",
+            var.ident.to_string().trim_start_matches('_'),
+            span = Span::mixed_site().located_at(var.span)
+        )
+    }
+
+    pub(crate) fn fresh(&self, prefix: &str) -> Ident {
+        let n = self.next_stack.get();
+        self.next_stack.set(n + 1);
+        format_ident!("__{}{}", prefix, n, span = Span::mixed_site())
+    }
+
+    fn hoist_stack(&self, prefix: &str) -> Ident {
+        let name = self.fresh(prefix);
+        self.hoisted
+            .borrow_mut()
+            .push(quote!(let mut #name = ::std::vec::Vec::new();));
+        name
+    }
+
+    pub(crate) fn operand(&self, op: &Operand) -> TokenStream {
+        match op {
+            Operand::Var(v, fields) => {
+                let id = self.id(*v);
+                quote!(#id #(.#fields)*)
+            }
+            Operand::Passive(p) => {
+                let t = &p.tokens;
+                quote!((#t))
+            }
+        }
+    }
+
+    /// `&mut d_x.field` for an active operand.
+    pub(crate) fn adj_of(&self, op: &Operand) -> Option<TokenStream> {
+        match op {
+            Operand::Var(v, fields) if self.vars[*v].active => {
+                let d = self.adj_ident(*v);
+                Some(quote!(#d #(.#fields)*))
+            }
+            _ => None,
+        }
+    }
+
+    // ---- forward sweep ----
+
+    pub fn forward_block(&self, b: &Block, top: bool) -> TokenStream {
+        let mut out = TokenStream::new();
+        for s in &b.stmts {
+            out.extend(self.forward_stmt(s));
+        }
+        if !top && self.structural.contains(&b.scope) {
+            let kept = self.kept(b);
+            if !kept.is_empty() {
+                let tape = self.tape_ident(b.scope);
+                out.extend(quote!(#tape.push((#(#kept,)*));));
+                self.hoisted
+                    .borrow_mut()
+                    .push(quote!(let mut #tape = ::std::vec::Vec::new();));
+            }
+        }
+        out
+    }
+
+    pub(crate) fn tape_ident(&self, scope: usize) -> Ident {
+        format_ident!("__tape{}", scope, span = Span::mixed_site())
+    }
+
+    /// The kept locals of an inner scope, in declaration order: needed values and the
+    /// metadata of active variables.
+    pub(crate) fn kept(&self, b: &Block) -> Vec<Ident> {
+        let mut out = Vec::new();
+        let push_var = |v: VarId, out: &mut Vec<Ident>| {
+            if self.needed.contains(&v) {
+                out.push(self.id(v).clone());
+            }
+            if self.vars[v].active {
+                out.push(self.meta_ident(v));
+            }
+        };
+        for s in &b.stmts {
+            match s {
+                Stmt::Let { var, init, .. } => {
+                    if let Some(Expr::Call { plan, pullback, .. }) = init {
+                        push_var(*plan, &mut out);
+                        push_var(*pullback, &mut out);
+                    }
+                    push_var(*var, &mut out);
+                }
+                Stmt::Assign {
+                    value: Expr::Call { plan, pullback, .. },
+                    ..
+                } => {
+                    push_var(*plan, &mut out);
+                    push_var(*pullback, &mut out);
+                }
+                Stmt::If { flag, .. } => push_var(*flag, &mut out),
+                Stmt::For { iter_var, .. } => push_var(*iter_var, &mut out),
+                Stmt::While { count, .. } => push_var(*count, &mut out),
+                _ => {}
+            }
+        }
+        out
+    }
+
+    fn forward_stmt(&self, s: &Stmt) -> TokenStream {
+        let k = self.krate;
+        match s {
+            Stmt::Let {
+                var,
+                mutable,
+                ty,
+                init,
+            } => {
+                let id = self.id(*var);
+                let mutability = if *mutable { quote!(mut) } else { quote!() };
+                let ty = ty.as_ref().map(|t| quote!(: #t));
+                let mut out = match init {
+                    None => quote!(let #mutability #id #ty;),
+                    Some(Expr::Call { .. }) => {
+                        let (pre, call, pb) =
+                            self.forward_call(init.as_ref().unwrap_or_else(|| unreachable!()));
+                        quote!(#pre let (#mutability #id, #pb) #ty = #call;)
+                    }
+                    Some(e) => {
+                        let value = self.forward_expr(e);
+                        quote!(let #mutability #id #ty = #value;)
+                    }
+                };
+                if self.vars[*var].active && init.is_some() {
+                    let m = self.meta_ident(*var);
+                    out.extend(quote!(let #m = #k::__private::meta(&#id);));
+                }
+                out
+            }
+            Stmt::Assign {
+                place,
+                op,
+                value,
+                first,
+            } => self.forward_assign(s as *const Stmt as usize, place, *op, value, *first),
+            Stmt::If {
+                flag,
+                cond,
+                then_b,
+                else_b,
+            } => {
+                let t = self.forward_block(then_b, false);
+                let e = self.forward_block(else_b, false);
+                if self.needed.contains(flag) {
+                    let f = self.id(*flag);
+                    quote!(let #f: bool = #cond; if #f { #t } else { #e })
+                } else {
+                    quote!(if #cond { #t } else { #e })
+                }
+            }
+            Stmt::For {
+                iter_var,
+                iter,
+                pat,
+                body,
+            } => {
+                let b = self.forward_block(body, false);
+                if self.needed.contains(iter_var) {
+                    let it = self.id(*iter_var);
+                    quote!(let #it = #iter; for #pat in ::core::clone::Clone::clone(&#it) { #b })
+                } else {
+                    quote!(for #pat in #iter { #b })
+                }
+            }
+            Stmt::While { count, cond, body } => {
+                let b = self.forward_block(body, false);
+                if self.needed.contains(count) {
+                    let n = self.id(*count);
+                    quote!(let mut #n: usize = 0; while #cond { #b #n += 1; })
+                } else {
+                    quote!(while #cond { #b })
+                }
+            }
+            Stmt::Meta(v) if self.vars[*v].active => {
+                let (m, id) = (self.meta_ident(*v), self.id(*v));
+                quote!(let #m = #k::__private::meta(&#id);)
+            }
+            Stmt::Meta(_) => TokenStream::new(),
+            Stmt::Passive(ts) => ts.clone(),
+        }
+    }
+
+    fn forward_assign(
+        &self,
+        key: usize,
+        place: &Place,
+        op: AssignOp,
+        value: &Expr,
+        first: bool,
+    ) -> TokenStream {
+        let k = self.krate;
+        let id = self.id(place.var);
+        let fields = &place.fields;
+        let target = match &place.index {
+            Some(idx) => {
+                let i = &idx.tokens;
+                quote!(#id #(.#fields)* [#i])
+            }
+            None => quote!(#id #(.#fields)*),
+        };
+        let push = !first && self.restored.contains(&place.var);
+        let stack = push.then(|| self.hoist_stack("s"));
+        let mut out = TokenStream::new();
+        let new = self.fresh("new");
+        if let Expr::Call { .. } = value {
+            let (pre, call, pb) = self.forward_call(value);
+            out.extend(quote!(#pre let (#new, #pb) = #call;));
+        } else if op == AssignOp::Set {
+            let v = self.forward_expr(value);
+            out.extend(quote!(let #new = #v;));
+        }
+        match (&stack, op) {
+            // The old value is replaced, not copied: it moves onto the stack.
+            (Some(s), AssignOp::Set) => {
+                out.extend(quote!(#s.push(::core::mem::replace(&mut #target, #new));))
+            }
+            (None, AssignOp::Set) => out.extend(quote!(#target = #new;)),
+            (_, AssignOp::Add | AssignOp::Sub) => {
+                if let Some(s) = &stack {
+                    out.extend(quote!(#s.push(::core::clone::Clone::clone(&#target));));
+                }
+                let v = self.forward_expr(value);
+                let passive_var = !self.vars[place.var].active;
+                out.extend(match (op, place.index.is_some() || passive_var) {
+                    (AssignOp::Add, true) => quote!(#target += #v;),
+                    (AssignOp::Sub, true) => quote!(#target -= #v;),
+                    (AssignOp::Add, false) => quote!(#k::__private::add_assign(&mut #target, &#v);),
+                    _ => quote!(#k::__private::sub_assign(&mut #target, &#v);),
+                });
+            }
+        }
+        if let Some(s) = stack {
+            self.stacks.borrow_mut().insert(key, s);
+        }
+        out
+    }
+
+    /// The forward value of a non-call expression.
+    fn forward_expr(&self, e: &Expr) -> TokenStream {
+        let k = self.krate;
+        match e {
+            Expr::Use(op) => match op {
+                Operand::Var(v, _) if self.needed.contains(v) && !self.vars[*v].is_param => {
+                    let o = self.operand(op);
+                    quote!(::core::clone::Clone::clone(&#o))
+                }
+                _ => self.operand(op),
+            },
+            Expr::Ref(op) => {
+                let o = self.operand(op);
+                quote!(&#o)
+            }
+            Expr::Binary(op, l, r, span) => {
+                let f = format_ident!("{}", op.name(), span = *span);
+                let (l, r) = (self.operand(l), self.operand(r));
+                quote_spanned!(*span=> #k::__private::#f(&#l, &#r))
+            }
+            Expr::Neg(x, span) => {
+                let x = self.operand(x);
+                quote_spanned!(*span=> #k::__private::neg(&#x))
+            }
+            Expr::Cast(x, ty) => {
+                let x = self.operand(x);
+                quote!(#x as #ty)
+            }
+            Expr::Method {
+                kind,
+                name,
+                recv,
+                args,
+            } => {
+                let r = self.operand(recv);
+                let args: Vec<_> = args.iter().map(|a| self.operand(a)).collect();
+                match kind {
+                    MethodKind::Identity => quote!(#r.#name(#(#args),*)),
+                    MethodKind::FloatUnary(_) | MethodKind::FloatNary(_) => {
+                        quote_spanned!(name.span()=> #k::__private::method::#name(&#r #(, &#args)*))
+                    }
+                    MethodKind::Powi => {
+                        quote_spanned!(name.span()=> #k::__private::method::#name(&#r #(, #args)*))
+                    }
+                    MethodKind::Dot => {
+                        quote_spanned!(name.span()=> #k::__private::array::#name(&#r #(, &#args)*))
+                    }
+                    _ => quote_spanned!(name.span()=> #k::__private::array::#name(&#r #(, #args)*)),
+                }
+            }
+            Expr::Index { base, index } => {
+                let b = self.operand(base);
+                let i = &index.tokens;
+                quote!(#b[#i])
+            }
+            Expr::Tuple(ops) => {
+                let ops: Vec<_> = ops.iter().map(|o| self.operand(o)).collect();
+                quote!((#(#ops,)*))
+            }
+            Expr::Array(ops) => {
+                let ops: Vec<_> = ops.iter().map(|o| self.operand(o)).collect();
+                quote!([#(#ops),*])
+            }
+            Expr::Passive(p) => p.tokens.clone(),
+            Expr::Call { .. } => unreachable!("calls are emitted by forward_call"),
+        }
+    }
+
+    fn arg_tokens(&self, a: &Arg) -> TokenStream {
+        let o = self.operand(&a.op);
+        if a.by_ref { quote!(&#o) } else { o }
+    }
+
+    /// `(plan statement, the call to the companion, the pullback binding)`.
+    fn forward_call(&self, e: &Expr) -> (TokenStream, TokenStream, TokenStream) {
+        let Expr::Call {
+            callee,
+            args,
+            span,
+            plan,
+            pullback,
+        } = e
+        else {
+            unreachable!()
+        };
+        let k = self.krate;
+        let plan_id = self.id(*plan);
+        let pb = self.id(*pullback).clone();
+        let mut all: Vec<TokenStream> = Vec::new();
+        let call = match callee {
+            Callee::Path(p) => {
+                let mut p = p.clone();
+                if let Some(last) = p.path.segments.last_mut() {
+                    last.ident = format_ident!("{}_vjp", last.ident, span = last.ident.span());
+                }
+                let a: Vec<_> = args.iter().map(|a| self.arg_tokens(a)).collect();
+                all.extend(args.iter().map(|a| self.plan_arg(a)));
+                quote_spanned!(*span=> #p(#(#a),*))
+            }
+            Callee::Method {
+                recv,
+                name,
+                turbofish,
+            } => {
+                let vjp = format_ident!("{}_vjp", name, span = name.span());
+                let r = self.operand(&recv.op);
+                let a: Vec<_> = args.iter().map(|a| self.arg_tokens(a)).collect();
+                all.push(quote!(&#r));
+                all.extend(args.iter().map(|a| self.plan_arg(a)));
+                quote_spanned!(*span=> #r.#vjp #turbofish (#(#a),*))
+            }
+        };
+        let pre = quote_spanned!(*span=> let #plan_id = #k::__private::plan((#(#all,)*)););
+        (pre, call, quote!(#pb))
+    }
+
+    fn plan_arg(&self, a: &Arg) -> TokenStream {
+        let o = self.operand(&a.op);
+        if a.by_ref { quote!(&&#o) } else { quote!(&#o) }
+    }
+}

@@ -1,0 +1,358 @@
+//! The reverse sweep: statements backwards, each adding its operands' adjoints.
+//!
+//! Input: the lowered body and the [`Emitter`]'s analysis. Output: the body of the pullback
+//! closure up to the final gradients. Every rule call accumulates into `&mut d_x`, so a
+//! variable used several times sums its contributions in place.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use crate::emit::Emitter;
+use crate::ir::*;
+use crate::symbol::{Keep, MethodKind, nary_suffixes};
+
+impl Emitter<'_> {
+    /// The reverse of a scope. An inner scope first takes back what its forward run kept and
+    /// declares the adjoints of its locals.
+    pub fn reverse_block(&self, b: &Block, top: bool) -> TokenStream {
+        let k = self.krate;
+        let mut out = TokenStream::new();
+        if !top {
+            let kept = self.kept(b);
+            if !kept.is_empty() {
+                let tape = self.tape_ident(b.scope);
+                let pats = kept.iter().map(|id| {
+                    let restored = self
+                        .vars
+                        .iter()
+                        .position(|v| &v.ident == id)
+                        .is_some_and(|v| self.restored.contains(&v));
+                    if restored {
+                        quote!(mut #id)
+                    } else {
+                        quote!(#id)
+                    }
+                });
+                out.extend(quote!(let (#(#pats,)*) = #tape.pop().unwrap_or_else(|| ::core::unreachable!());));
+            }
+            for v in self.declared_active(b) {
+                let (d, m) = (self.adj_ident(v), self.meta_ident(v));
+                out.extend(quote!(let mut #d = #k::__private::zero_adj(&#m);));
+            }
+        }
+        for s in b.stmts.iter().rev() {
+            out.extend(self.reverse_stmt(s));
+        }
+        out
+    }
+
+    /// Active variables declared directly in `b`.
+    pub fn declared_active(&self, b: &Block) -> Vec<VarId> {
+        b.stmts
+            .iter()
+            .filter_map(|s| match s {
+                Stmt::Let { var, .. } if self.vars[*var].active => Some(*var),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn reverse_stmt(&self, s: &Stmt) -> TokenStream {
+        match s {
+            Stmt::Let {
+                var, init: Some(e), ..
+            } if self.vars[*var].active => {
+                let d = self.adj_ident(*var);
+                let id = self.id(*var);
+                self.backward(e, &quote!(#d), &quote!(#id))
+            }
+            Stmt::Assign {
+                place, op, value, ..
+            } => self.reverse_assign(s as *const Stmt as usize, place, *op, value),
+            Stmt::If {
+                flag,
+                then_b,
+                else_b,
+                ..
+            } if self.structural.contains(&then_b.scope)
+                || self.structural.contains(&else_b.scope) =>
+            {
+                let f = self.id(*flag);
+                let t = self.reverse_block(then_b, false);
+                let e = self.reverse_block(else_b, false);
+                quote!(if #f { #t } else { #e })
+            }
+            Stmt::For {
+                iter_var,
+                pat,
+                body,
+                ..
+            } if self.structural.contains(&body.scope) => {
+                let it = self.id(*iter_var);
+                let b = self.reverse_block(body, false);
+                quote!(for #pat in ::core::iter::Iterator::rev(#it) { #b })
+            }
+            Stmt::While { count, body, .. } if self.structural.contains(&body.scope) => {
+                let n = self.id(*count);
+                let b = self.reverse_block(body, false);
+                quote!(for _ in 0..#n { #b })
+            }
+            _ => TokenStream::new(),
+        }
+    }
+
+    fn reverse_assign(&self, key: usize, place: &Place, op: AssignOp, value: &Expr) -> TokenStream {
+        let k = self.krate;
+        let id = self.id(place.var);
+        let fields = &place.fields;
+        let target = match &place.index {
+            Some(idx) => {
+                let i = &idx.tokens;
+                quote!(#id #(.#fields)* [#i])
+            }
+            None => quote!(#id #(.#fields)*),
+        };
+        let stack = self.stacks.borrow().get(&key).cloned();
+        let active = self.vars[place.var].active;
+        let mut out = TokenStream::new();
+        // The value the statement wrote, for rules that differentiate through their output.
+        let post = if active && needs_output(value) {
+            let p = self.fresh("post");
+            out.extend(quote!(let #p = ::core::clone::Clone::clone(&#target);));
+            quote!(#p)
+        } else {
+            target.clone()
+        };
+        if let Some(s) = &stack {
+            out.extend(quote!(#target = #s.pop().unwrap_or_else(|| ::core::unreachable!());));
+        }
+        if !active {
+            return out;
+        }
+        let d_var = self.adj_ident(place.var);
+        let d_place = quote!(#d_var #(.#fields)*);
+        let d = self.fresh("d");
+        match (&place.index, op) {
+            (None, AssignOp::Set) => {
+                out.extend(quote!(let #d = #k::__private::take(&mut #d_place);));
+                out.extend(self.backward(value, &quote!(#d), &post));
+            }
+            (Some(idx), AssignOp::Set) => {
+                let i = &idx.tokens;
+                out.extend(quote!(let #d = ::core::mem::take(&mut #k::__private::buffer(&mut #d_place)[#i]);));
+                out.extend(self.backward(value, &quote!(#d), &post));
+            }
+            (Some(idx), AssignOp::Add) => {
+                let i = &idx.tokens;
+                out.extend(quote!(let #d = #k::__private::buffer(&mut #d_place)[#i];));
+                out.extend(self.backward(value, &quote!(#d), &post));
+            }
+            (Some(idx), AssignOp::Sub) => {
+                let i = &idx.tokens;
+                out.extend(quote!(let #d = -#k::__private::buffer(&mut #d_place)[#i];));
+                out.extend(self.backward(value, &quote!(#d), &post));
+            }
+            (None, AssignOp::Add | AssignOp::Sub) => {
+                // `v += e`: v's adjoint flows on unchanged, and into e (summed over broadcast axes).
+                let rule = if op == AssignOp::Add {
+                    quote!(add_back_rhs)
+                } else {
+                    quote!(sub_back_rhs)
+                };
+                let operand = match value {
+                    Expr::Use(o) => Some(o),
+                    _ => None,
+                };
+                if let Some(a) = operand.and_then(|o| self.adj_of(o)) {
+                    out.extend(quote!(#k::__private::#rule(&#d_place, &mut #a);));
+                }
+            }
+        }
+        out
+    }
+
+    /// Adds the contributions of `e`'s operands, given `d` (an owned binding of the output's
+    /// adjoint) and `y` (the output's value).
+    fn backward(&self, e: &Expr, d: &TokenStream, y: &TokenStream) -> TokenStream {
+        let k = self.krate;
+        let p = quote!(#k::__private);
+        match e {
+            Expr::Use(op) | Expr::Ref(op) => match self.adj_of(op) {
+                Some(a) => quote!(#p::acc(&mut #a, #d);),
+                None => TokenStream::new(),
+            },
+            Expr::Binary(op, l, r, _) => {
+                let (lv, rv) = (self.operand(l), self.operand(r));
+                let mut out = TokenStream::new();
+                let name = op.name();
+                if let Some(a) = self.adj_of(l) {
+                    let f = format_ident!("{}_back_lhs", name);
+                    out.extend(match op {
+                        BinOp::Add | BinOp::Sub => quote!(#p::#f(&#d, &mut #a);),
+                        BinOp::Mul | BinOp::Div => quote!(#p::#f(&#d, &#rv, &mut #a);),
+                    });
+                }
+                if let Some(a) = self.adj_of(r) {
+                    let f = format_ident!("{}_back_rhs", name);
+                    out.extend(match op {
+                        BinOp::Add | BinOp::Sub => quote!(#p::#f(&#d, &mut #a);),
+                        BinOp::Mul => quote!(#p::#f(&#d, &#lv, &mut #a);),
+                        BinOp::Div => quote!(#p::#f(&#d, &#lv, &#rv, &mut #a);),
+                    });
+                }
+                out
+            }
+            Expr::Neg(x, _) => match self.adj_of(x) {
+                Some(a) => quote!(#p::neg_back(&#d, &mut #a);),
+                None => TokenStream::new(),
+            },
+            Expr::Cast(x, _) => match self.adj_of(x) {
+                Some(a) => quote!(#p::cast_back(&#d, &mut #a);),
+                None => TokenStream::new(),
+            },
+            Expr::Method {
+                kind,
+                name,
+                recv,
+                args,
+            } => self.backward_method(*kind, name, recv, args, d, y),
+            Expr::Index { base, index } => match self.adj_of(base) {
+                Some(a) => {
+                    let i = &index.tokens;
+                    quote!(#p::buffer(&mut #a)[#i] += #d;)
+                }
+                None => TokenStream::new(),
+            },
+            Expr::Tuple(ops) => {
+                let names: Vec<_> = (0..ops.len()).map(|_| self.fresh("d")).collect();
+                let mut out = quote!(let (#(mut #names,)*) = #d;);
+                for (o, n) in ops.iter().zip(&names) {
+                    if let Some(a) = self.adj_of(o) {
+                        out.extend(quote!(#p::acc(&mut #a, #n);));
+                    }
+                }
+                out
+            }
+            Expr::Array(ops) => {
+                let mut out = TokenStream::new();
+                for (i, o) in ops.iter().enumerate() {
+                    if let Some(a) = self.adj_of(o) {
+                        out.extend(quote!(#p::acc(&mut #a, #d[#i]);));
+                    }
+                }
+                out
+            }
+            Expr::Call {
+                callee,
+                args,
+                plan,
+                pullback,
+                ..
+            } => {
+                let mut sinks = Vec::new();
+                if let Callee::Method { recv, .. } = callee {
+                    sinks.push(self.sink(&recv.op));
+                }
+                sinks.extend(args.iter().map(|a| self.sink(&a.op)));
+                let (plan, pb) = (self.id(*plan), self.id(*pullback));
+                let seed = self.fresh("seed");
+                quote! {
+                    if let ::core::option::Option::Some(#seed) = #p::into_seed(#d) {
+                        #plan.scatter(#pb(#seed), (#(#sinks,)*));
+                    }
+                }
+            }
+            Expr::Passive(_) => TokenStream::new(),
+        }
+    }
+
+    fn sink(&self, op: &Operand) -> TokenStream {
+        let k = self.krate;
+        match self.adj_of(op) {
+            Some(a) => quote!(#k::__private::sink(&mut #a)),
+            None => quote!(#k::__private::NoSink),
+        }
+    }
+
+    fn backward_method(
+        &self,
+        kind: MethodKind,
+        name: &syn::Ident,
+        recv: &Operand,
+        args: &[Operand],
+        d: &TokenStream,
+        y: &TokenStream,
+    ) -> TokenStream {
+        let k = self.krate;
+        let m = quote!(#k::__private::method);
+        let arr = quote!(#k::__private::array);
+        let x = self.operand(recv);
+        let argv: Vec<_> = args.iter().map(|a| self.operand(a)).collect();
+        let back = format_ident!("{}_back", name);
+        let ax = self.adj_of(recv);
+        match kind {
+            MethodKind::FloatUnary(keep) => {
+                let Some(a) = ax else {
+                    return TokenStream::new();
+                };
+                let kept = if keep == Keep::Output { y.clone() } else { x };
+                quote!(#m::#back(&#d, &#kept, &mut #a);)
+            }
+            MethodKind::Powi => {
+                let Some(a) = ax else {
+                    return TokenStream::new();
+                };
+                quote!(#m::#back(&#d, &#x #(, #argv)*, &mut #a);)
+            }
+            MethodKind::FloatNary(n) => {
+                let mut ops = vec![recv.clone()];
+                ops.extend(args.iter().cloned());
+                let vals: Vec<_> = ops.iter().map(|o| self.operand(o)).collect();
+                let mut out = TokenStream::new();
+                for (i, o) in ops.iter().enumerate().take(n) {
+                    if let Some(a) = self.adj_of(o) {
+                        let f = format_ident!("{}_back_{}", name, nary_suffixes(n)[i]);
+                        out.extend(quote!(#m::#f(&#d #(, &#vals)*, &mut #a);));
+                    }
+                }
+                out
+            }
+            MethodKind::Dot => {
+                let mut out = TokenStream::new();
+                let Some(b) = args.first() else { return out };
+                let bv = self.operand(b);
+                if let Some(a) = ax {
+                    out.extend(quote!(#arr::dot_back_lhs(&#d, &#bv, &mut #a);));
+                }
+                if let Some(db) = self.adj_of(b) {
+                    out.extend(quote!(#arr::dot_back_rhs(&#d, &#x, &mut #db);));
+                }
+                out
+            }
+            MethodKind::ArrayUnary => match ax {
+                Some(a) => quote!(#arr::#back(&#d #(, #argv)*, &mut #a);),
+                None => TokenStream::new(),
+            },
+            MethodKind::ArrayNoArgs => match ax {
+                Some(a) => quote!(#arr::#back(&#d, &mut #a);),
+                None => TokenStream::new(),
+            },
+            MethodKind::Identity => match ax {
+                Some(a) => quote!(#k::__private::acc(&mut #a, #d);),
+                None => TokenStream::new(),
+            },
+            MethodKind::Passive => TokenStream::new(),
+        }
+    }
+}
+
+/// Whether the top rule of `e` differentiates through its output (`exp`, `sqrt`, `tanh`).
+fn needs_output(e: &Expr) -> bool {
+    matches!(
+        e,
+        Expr::Method {
+            kind: MethodKind::FloatUnary(Keep::Output),
+            ..
+        }
+    )
+}

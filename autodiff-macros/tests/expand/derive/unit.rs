@@ -1,0 +1,3 @@
+// A unit struct (a stateless layer) has a unit tangent.
+#[derive(Differentiable)]
+pub struct Relu;

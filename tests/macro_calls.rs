@@ -1,0 +1,150 @@
+//! Generic functions, methods, wrt selection, custom derivatives, `no_grad` and passive code.
+
+#![allow(clippy::needless_range_loop, clippy::assign_op_pattern)]
+
+use autodiff::{Real, check, differentiable, no_grad};
+
+#[differentiable]
+fn poly<T: Real>(x: T, y: T) -> T {
+    let two = T::from_f64(2.0);
+    x * x * y + two * y.sin()
+}
+
+#[test]
+fn generic_scalar_functions_in_f32_and_f64() {
+    check::gradient(
+        |&(x, y): &(f64, f64)| poly(x, y),
+        |&(x, y)| poly_grad(x, y).1,
+        &(0.8, -1.2),
+    )
+    .assert();
+    let (v, (dx, dy)) = poly_grad(0.8_f32, -1.2_f32);
+    let (v64, (dx64, dy64)) = poly_grad(0.8_f64, -1.2_f64);
+    assert!(
+        (v as f64 - v64).abs() < 1e-5
+            && (dx as f64 - dx64).abs() < 1e-5
+            && (dy as f64 - dy64).abs() < 1e-5
+    );
+}
+
+struct Spring {
+    k: f64,
+    rest: f64,
+}
+
+impl Spring {
+    #[differentiable(wrt(x))]
+    fn energy(&self, x: f64) -> f64 {
+        let d = x - self.rest;
+        0.5 * self.k * d * d
+    }
+
+    #[differentiable(wrt(a, b))]
+    fn total(&self, a: f64, b: f64) -> f64 {
+        let d = a - self.rest;
+        0.5 * self.k * d * d + Self::scaled(b, 3)
+    }
+
+    #[differentiable]
+    fn scaled(x: f64, factor: i32) -> f64 {
+        x.exp() * factor as f64
+    }
+}
+
+#[test]
+fn methods_and_associated_functions() {
+    let s = Spring { k: 3.5, rest: 0.7 };
+    let (e, de) = s.energy_grad(1.9);
+    assert_eq!(e, s.energy(1.9));
+    assert!((de - 3.5 * (1.9 - 0.7)).abs() < 1e-12);
+    check::gradient(
+        |&(a, b): &(f64, f64)| s.total(a, b),
+        |&(a, b)| s.total_grad(a, b).1,
+        &(1.3, -0.4),
+    )
+    .assert();
+    let (_, dx) = Spring::scaled_grad(0.3, 2);
+    assert!((dx - 2.0 * 0.3_f64.exp()).abs() < 1e-12);
+}
+
+/// A hand-written rule: softplus with a custom pullback.
+fn softplus(x: f64) -> f64 {
+    x.exp().ln_1p()
+}
+
+fn softplus_vjp(x: f64) -> (f64, impl FnOnce(f64) -> f64) {
+    let y = softplus(x);
+    let s = 1.0 / (1.0 + (-x).exp());
+    (y, move |d: f64| d * s)
+}
+
+#[differentiable]
+fn uses_custom(x: f64, y: f64) -> f64 {
+    softplus(x * y) + softplus(y)
+}
+
+#[test]
+fn hand_written_vjp_companions_are_picked_up() {
+    check::gradient(
+        |&(x, y): &(f64, f64)| uses_custom(x, y),
+        |&(x, y)| uses_custom_grad(x, y).1,
+        &(0.6, -1.4),
+    )
+    .assert();
+}
+
+#[differentiable]
+fn with_no_grad(x: f64, #[no_grad] scale: f64, n: usize) -> f64 {
+    let frozen = no_grad(x * x);
+    let mut total = 0.0;
+    let mut count = 0;
+    for i in 0..n {
+        count += i;
+        total += x * frozen * scale;
+    }
+    assert!(count <= n * n, "passive statements run as written");
+    total
+}
+
+#[test]
+fn no_grad_and_passive_statements() {
+    let (v, dx) = with_no_grad_grad(1.5, 2.0, 4);
+    assert_eq!(v, with_no_grad(1.5, 2.0, 4));
+    // d/dx of 4 * x * c * 2 with c = x^2 frozen.
+    assert!((dx - 4.0 * 2.25 * 2.0).abs() < 1e-12);
+}
+
+#[differentiable]
+fn zero_iterations(x: f64, n: usize) -> f64 {
+    let mut y = x;
+    for _ in 0..n {
+        y *= x;
+    }
+    y
+}
+
+#[test]
+fn loops_of_zero_one_and_many_iterations() {
+    for n in [0, 1, 7] {
+        check::gradient(
+            |x: &f64| zero_iterations(*x, n),
+            |x| zero_iterations_grad(*x, n).1,
+            &1.1,
+        )
+        .assert();
+    }
+}
+
+#[differentiable]
+fn vector_output(x: f64, y: f64) -> (f64, f64) {
+    (x * y, y.exp())
+}
+
+#[test]
+fn vjp_with_tuple_output_takes_a_tuple_seed() {
+    let (out, pullback) = vector_output_vjp(0.5, 1.5);
+    assert_eq!(out, vector_output(0.5, 1.5));
+    let (dx, dy) = pullback((2.0, 3.0));
+    assert!((dx - 2.0 * 1.5).abs() < 1e-12);
+    assert!((dy - (2.0 * 0.5 + 3.0 * 1.5_f64.exp())).abs() < 1e-12);
+}

@@ -1,0 +1,9 @@
+use autodiff::Differentiable;
+
+#[derive(Differentiable)]
+enum Layer {
+    Dense { w: f32 },
+    Identity,
+}
+
+fn main() {}

@@ -1,0 +1,9 @@
+use autodiff::Differentiable;
+
+#[derive(Differentiable)]
+struct Tree {
+    w: f32,
+    children: Vec<Self>,
+}
+
+fn main() {}
