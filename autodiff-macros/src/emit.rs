@@ -567,6 +567,10 @@ impl<'a> Emitter<'a> {
     }
 
     fn arg_tokens(&self, a: &Arg) -> TokenStream {
+        if let Some(list) = &a.list {
+            let ops = list.iter().map(|o| self.operand(o));
+            return quote!(&[#(&#ops),*]);
+        }
         let o = self.operand(&a.op);
         if a.by_ref { quote!(&#o) } else { o }
     }
@@ -589,12 +593,20 @@ impl<'a> Emitter<'a> {
         let mut all: Vec<TokenStream> = Vec::new();
         let call = match callee {
             Callee::Path(p) => {
+                let hyper = crate::symbol::hyperparameters(&p.path);
                 let mut p = p.clone();
                 if let Some(last) = p.path.segments.last_mut() {
                     last.ident = format_ident!("{}_vjp", last.ident, span = last.ident.span());
                 }
                 let a: Vec<_> = args.iter().map(|a| self.arg_tokens(a)).collect();
-                all.extend(args.iter().map(|a| self.plan_arg(a)));
+                all.extend(args.iter().enumerate().map(|(i, a)| {
+                    if hyper.contains(&i) {
+                        let o = self.arg_tokens(a);
+                        quote!(&#k::__private::NotWrt(&#o))
+                    } else {
+                        self.plan_arg(a)
+                    }
+                }));
                 quote_spanned!(*span=> #p(#(#a),*))
             }
             Callee::Method {
@@ -615,7 +627,7 @@ impl<'a> Emitter<'a> {
     }
 
     fn plan_arg(&self, a: &Arg) -> TokenStream {
-        let o = self.operand(&a.op);
-        if a.by_ref { quote!(&&#o) } else { quote!(&#o) }
+        let o = self.arg_tokens(a);
+        quote!(&#o)
     }
 }

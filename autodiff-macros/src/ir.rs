@@ -106,6 +106,8 @@ pub enum Operand {
 pub struct Arg {
     pub by_ref: bool,
     pub op: Operand,
+    /// `&[&a, &b]`: a slice argument written as a list of references, one operand each.
+    pub list: Option<Vec<Operand>>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]

@@ -1159,15 +1159,43 @@ impl Lowerer<'_> {
     }
 
     fn arg(&mut self, e: &Expr, out: &mut Vec<Stmt>) -> Arg {
+        if let Expr::Reference(r) = e
+            && r.mutability.is_none()
+            && let Expr::Array(list) = &*r.expr
+            && self.mentions_active(e)
+        {
+            let ops = list
+                .elems
+                .iter()
+                .map(|el| match el {
+                    Expr::Reference(inner) => self.operand(&inner.expr, out),
+                    other => {
+                        self.cx.error_spanned_by(other, "write each element of a slice argument as a reference, as in `&[&a, &b]`");
+                        self.operand(other, out)
+                    }
+                })
+                .collect();
+            let placeholder = Operand::Passive(Passive {
+                tokens: quote::quote!(()),
+                vars: Vec::new(),
+            });
+            return Arg {
+                by_ref: true,
+                op: placeholder,
+                list: Some(ops),
+            };
+        }
         match e {
             Expr::Reference(r) if r.mutability.is_none() => Arg {
                 by_ref: true,
                 op: self.operand(&r.expr, out),
+                list: None,
             },
             Expr::Paren(p) => self.arg(&p.expr, out),
             _ => Arg {
                 by_ref: false,
                 op: self.operand(e, out),
+                list: None,
             },
         }
     }

@@ -253,12 +253,45 @@ impl Emitter<'_> {
                 if let Callee::Method { recv, .. } = callee {
                     sinks.push(self.sink(&recv.op));
                 }
-                sinks.extend(args.iter().map(|a| self.sink(&a.op)));
+                // Slice arguments written as lists are handed out after the scatter.
+                let mut lists = Vec::new();
+                for a in args {
+                    match &a.list {
+                        Some(ops) if ops.iter().any(|o| self.adj_of(o).is_some()) => {
+                            let cell = self.fresh("list");
+                            sinks.push(quote!(#p::sink_list(&mut #cell)));
+                            let takes: Vec<_> = ops
+                                .iter()
+                                .map(|o| match self.adj_of(o) {
+                                    Some(acc) => quote!(#p::acc_next(&mut #cell, &mut #acc);),
+                                    None => {
+                                        quote!(let _ = ::core::iter::Iterator::next(&mut #cell);)
+                                    }
+                                })
+                                .collect();
+                            lists.push((cell, quote!(#(#takes)*)));
+                        }
+                        _ => sinks.push(self.sink(&a.op)),
+                    }
+                }
+                let cells = lists
+                    .iter()
+                    .map(|(c, _)| quote!(let mut #c = ::core::option::Option::None;));
+                let hand_out = lists.iter().map(|(c, takes)| {
+                    quote! {
+                        if let ::core::option::Option::Some(#c) = #c {
+                            let mut #c = ::core::iter::IntoIterator::into_iter(#c);
+                            #takes
+                        }
+                    }
+                });
                 let (plan, pb) = (self.id(*plan), self.id(*pullback));
                 let seed = self.fresh("seed");
                 quote! {
                     if let ::core::option::Option::Some(#seed) = #p::into_seed(#d) {
+                        #(#cells)*
                         #plan.scatter(#pb(#seed), (#(#sinks,)*));
+                        #(#hand_out)*
                     }
                 }
             }

@@ -125,3 +125,28 @@ pub fn nary_suffixes(n: usize) -> &'static [&'static str] {
         &["0", "1", "2"]
     }
 }
+
+/// Arguments of runtime functions that are floats but not differentiated (hyper-parameters):
+/// `(module, function, positions)`. A call `nn::dropout(x, p, rng)` classifies `p` as passive.
+const RUNTIME_HYPERPARAMETERS: &[(&str, &str, &[usize])] = &[
+    ("nn", "leaky_relu", &[1]),
+    ("nn", "elu", &[1]),
+    ("nn", "dropout", &[1]),
+    ("nn", "dropout2d", &[1]),
+    ("nn", "huber", &[2]),
+    ("nn", "batch_norm2d", &[3]),
+    ("nn", "layer_norm", &[3]),
+];
+
+/// The hyper-parameter positions of a call to `path`, when it names a runtime function.
+pub fn hyperparameters(path: &syn::Path) -> &'static [usize] {
+    let segs: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
+    let [.., module, function] = segs.as_slice() else {
+        return &[];
+    };
+    RUNTIME_HYPERPARAMETERS
+        .iter()
+        .find(|(m, f, _)| m == module && f == function)
+        .map(|(_, _, p)| *p)
+        .unwrap_or(&[])
+}

@@ -113,6 +113,21 @@ impl<T: ArgKind, const N: usize> ArgKind for [T; N] {
     type Kind = T::Kind;
 }
 
+/// Marker of [`ArgKind`] for lists of references (`&[&a, &b]`, `Vec<&Array>`).
+pub struct ListOf<H>(PhantomData<H>);
+
+impl<'a, T: ArgKind<H> + ?Sized, H, const N: usize> ArgKind<ListOf<H>> for [&'a T; N] {
+    type Kind = T::Kind;
+}
+
+impl<'a, T: ArgKind<H> + ?Sized, H> ArgKind<ListOf<H>> for [&'a T] {
+    type Kind = T::Kind;
+}
+
+impl<'a, T: ArgKind<H> + ?Sized, H> ArgKind<ListOf<H>> for Vec<&'a T> {
+    type Kind = T::Kind;
+}
+
 impl<T: ArgKind> ArgKind for Option<T> {
     type Kind = T::Kind;
 }
@@ -412,5 +427,40 @@ impl<T: Primal> Primal for Option<T> {
             Some(m) => T::finish(adj, m),
             None => no_value(),
         }
+    }
+}
+
+/// An argument that a callee does not differentiate although its type would be: a rule's
+/// hyper-parameter such as `nn::dropout`'s `p`. Generated code wraps such arguments when it
+/// builds a [`plan`], so that the pullback's gradients line up with the other arguments.
+pub struct NotWrt<'a, T: ?Sized>(pub &'a T);
+
+impl<T: ?Sized> ArgKind for NotWrt<'_, T> {
+    type Kind = No;
+}
+
+/// Receives the tangents of a slice argument written as a list (`ops::concat(&[&a, &b], 0)`),
+/// to be handed out element by element after the scatter (the same array may appear twice).
+pub struct SinkList<'a, V>(&'a mut Option<Vec<V>>);
+
+/// A sink that keeps a list argument's tangents in `slot`.
+#[inline(always)]
+pub fn sink_list<V>(slot: &mut Option<Vec<V>>) -> SinkList<'_, V> {
+    SinkList(slot)
+}
+
+impl<V> SinkFor<Vec<V>> for SinkList<'_, V> {
+    #[inline(always)]
+    fn put(self, g: Vec<V>) {
+        *self.0 = Some(g);
+    }
+}
+
+/// Adds the next tangent of a list argument into `acc`.
+#[inline(always)]
+#[track_caller]
+pub fn acc_next<A: Adjoint>(tangents: &mut impl Iterator<Item = A::Value>, acc: &mut A) {
+    if let Some(t) = tangents.next() {
+        acc.add_value(t);
     }
 }
