@@ -215,3 +215,26 @@ fn indexed_assignment_targets() {
         &[0.3, 1.1, -0.7],
     );
 }
+
+#[differentiable]
+fn recompute_or_keep(x: &[f64]) -> f64 {
+    let mut s = 0.5;
+    for i in 0..x.len() {
+        // `a` reads `s`, which the body overwrites: it must be kept, not recomputed.
+        let a = s * x[i];
+        s = s + a.sin();
+        // `b` reads only `x` and `i`: the reverse sweep recomputes it.
+        let b = x[i] * x[i];
+        s = s * b.cos();
+    }
+    s
+}
+
+#[test]
+fn loop_locals_kept_or_recomputed() {
+    assert_grad_vec(
+        recompute_or_keep,
+        |x| recompute_or_keep_grad(x).1,
+        &[0.3, 1.1, -0.7, 0.45],
+    );
+}

@@ -35,6 +35,9 @@ pub struct Emitter<'a> {
     pub(crate) restored: HashSet<VarId>,
     /// Scopes with reverse work.
     pub(crate) structural: HashSet<usize>,
+    /// Kept locals of inner scopes that the reverse sweep recomputes instead of taping:
+    /// pure scalar expressions of values that do not change while the scope runs.
+    pub(crate) remat: HashSet<VarId>,
     next_stack: std::cell::Cell<usize>,
     /// The stack each restoring assignment pushes to, by statement address.
     pub(crate) stacks: std::cell::RefCell<std::collections::HashMap<usize, Ident>>,
@@ -50,6 +53,7 @@ impl<'a> Emitter<'a> {
             needed: HashSet::new(),
             restored: HashSet::new(),
             structural: HashSet::new(),
+            remat: HashSet::new(),
             next_stack: std::cell::Cell::new(0),
             stacks: Default::default(),
             hoisted: Default::default(),
@@ -62,16 +66,76 @@ impl<'a> Emitter<'a> {
 
     fn analyze(&mut self, body: &Block) {
         // Needs do not depend on the structure, but which statements are structural depends
-        // on needs (a passive assignment to a needed variable must be restored): iterate.
+        // on needs (a passive assignment to a needed variable must be restored), and what is
+        // recomputed needs its operands: iterate to a fixed point.
+        let written = assigned_vars(body);
         loop {
-            let before = (self.needed.len(), self.structural.len());
+            let before = (self.needed.len(), self.structural.len(), self.remat.len());
             self.collect_needs(body);
             self.mark_structural(body);
-            if (self.needed.len(), self.structural.len()) == before {
+            self.collect_remat(body, &written);
+            if (self.needed.len(), self.structural.len(), self.remat.len()) == before {
                 break;
             }
         }
         self.collect_restored(body);
+    }
+
+    /// Decides which kept locals of inner scopes are recomputed in the reverse sweep.
+    fn collect_remat(&mut self, b: &Block, written: &HashSet<VarId>) {
+        let in_scope = assigned_vars(b);
+        for s in &b.stmts {
+            match s {
+                Stmt::Let {
+                    var, init: Some(e), ..
+                } if b.scope != 0
+                    && self.needed.contains(var)
+                    && !written.contains(var)
+                    && self.is_pure_scalar(e, written) =>
+                {
+                    let operands = expr_vars(e);
+                    if operands.iter().all(|u| !in_scope.contains(u)) {
+                        self.remat.insert(*var);
+                        self.needed.extend(operands);
+                    }
+                }
+                Stmt::If { then_b, else_b, .. } => {
+                    self.collect_remat(then_b, written);
+                    self.collect_remat(else_b, written);
+                }
+                Stmt::For { body, .. } | Stmt::While { body, .. } => {
+                    self.collect_remat(body, written)
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Scalar arithmetic, float methods and element reads of arrays nobody writes: cheap to
+    /// recompute and free of side effects.
+    fn is_pure_scalar(&self, e: &Expr, written: &HashSet<VarId>) -> bool {
+        let scalar = |o: &Operand| match o {
+            Operand::Var(v, f) => f.is_empty() && (self.vars[*v].scalar || self.remat.contains(v)),
+            Operand::Passive(p) => is_simple_passive(&p.tokens),
+        };
+        match e {
+            Expr::Index {
+                base: Operand::Var(v, _),
+                index,
+            } => !written.contains(v) && is_simple_passive(&index.tokens),
+            Expr::Binary(_, l, r, _) => scalar(l) && scalar(r),
+            Expr::Neg(x, _) | Expr::Use(x) => scalar(x),
+            Expr::Method {
+                kind, recv, args, ..
+            } => {
+                matches!(
+                    kind,
+                    MethodKind::FloatUnary(_) | MethodKind::Powi | MethodKind::FloatNary(_)
+                ) && scalar(recv)
+                    && args.iter().all(scalar)
+            }
+            _ => false,
+        }
     }
 
     fn collect_needs(&mut self, b: &Block) {
@@ -328,6 +392,9 @@ impl<'a> Emitter<'a> {
     pub(crate) fn kept(&self, b: &Block) -> Vec<Ident> {
         let mut out = Vec::new();
         let push_var = |v: VarId, out: &mut Vec<Ident>| {
+            if self.remat.contains(&v) {
+                return;
+            }
             if self.needed.contains(&v) {
                 out.push(self.id(v).clone());
             }
@@ -498,6 +565,14 @@ impl<'a> Emitter<'a> {
         out
     }
 
+    /// The value of a recomputed expression (no clone: the reverse sweep owns it).
+    pub(crate) fn forward_value(&self, e: &Expr) -> TokenStream {
+        match e {
+            Expr::Use(op) => self.operand(op),
+            other => self.forward_expr(other),
+        }
+    }
+
     /// The forward value of a non-call expression.
     fn forward_expr(&self, e: &Expr) -> TokenStream {
         let k = self.krate;
@@ -630,4 +705,76 @@ impl<'a> Emitter<'a> {
         let o = self.arg_tokens(a);
         quote!(&#o)
     }
+}
+
+/// Variables assigned (`=`, `+=`, indexed writes) anywhere in `b`, nested scopes included.
+pub(crate) fn assigned_vars(b: &Block) -> HashSet<VarId> {
+    let mut out = HashSet::new();
+    fn walk(b: &Block, out: &mut HashSet<VarId>) {
+        for s in &b.stmts {
+            match s {
+                Stmt::Assign { place, .. } => {
+                    out.insert(place.var);
+                }
+                Stmt::If { then_b, else_b, .. } => {
+                    walk(then_b, out);
+                    walk(else_b, out);
+                }
+                Stmt::For { body, .. } | Stmt::While { body, .. } => walk(body, out),
+                _ => {}
+            }
+        }
+    }
+    walk(b, &mut out);
+    out
+}
+
+/// Every variable an expression reads, passive operands included.
+fn expr_vars(e: &Expr) -> Vec<VarId> {
+    let mut out = Vec::new();
+    let mut op = |o: &Operand| match o {
+        Operand::Var(v, _) => out.push(*v),
+        Operand::Passive(p) => out.extend(p.vars.iter().copied()),
+    };
+    match e {
+        Expr::Use(o) | Expr::Ref(o) | Expr::Neg(o, _) | Expr::Cast(o, _) => op(o),
+        Expr::Binary(_, l, r, _) => {
+            op(l);
+            op(r);
+        }
+        Expr::Method { recv, args, .. } => {
+            op(recv);
+            args.iter().for_each(op);
+        }
+        Expr::Index { base, index } => {
+            op(base);
+            out.extend(index.vars.iter().copied());
+        }
+        Expr::Tuple(ops) | Expr::Array(ops) => ops.iter().for_each(op),
+        Expr::Passive(p) => out.extend(p.vars.iter().copied()),
+        Expr::Call { .. } => {}
+    }
+    out
+}
+
+/// A passive expression made of literals, names and arithmetic (no calls that could have
+/// side effects), safe to evaluate again.
+fn is_simple_passive(tokens: &TokenStream) -> bool {
+    fn simple(e: &syn::Expr) -> bool {
+        match e {
+            syn::Expr::Lit(_) | syn::Expr::Path(_) => true,
+            syn::Expr::Binary(b) => simple(&b.left) && simple(&b.right),
+            syn::Expr::Unary(u) => simple(&u.expr),
+            syn::Expr::Paren(p) => simple(&p.expr),
+            syn::Expr::Cast(c) => simple(&c.expr),
+            syn::Expr::Array(a) => a.elems.iter().all(simple),
+            syn::Expr::Tuple(t) => t.elems.iter().all(simple),
+            syn::Expr::Field(f) => simple(&f.base),
+            syn::Expr::MethodCall(m) => {
+                m.method == "len" && simple(&m.receiver) && m.args.is_empty()
+            }
+            _ => false,
+        }
+    }
+    syn::parse2::<syn::Expr>(tokens.clone()).is_ok_and(|e| simple(&e))
 }

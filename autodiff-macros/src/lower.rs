@@ -396,6 +396,11 @@ impl Lowerer<'_> {
                 };
                 self.vars[var].scope = self.scope;
                 let init = local.init.as_ref().map(|i| self.rhs(&i.expr, out));
+                if let Some(e) = &init
+                    && self.expr_is_scalar(e)
+                {
+                    self.vars[var].scalar = true;
+                }
                 out.push(Stmt::Let {
                     var,
                     mutable: p.mutability.is_some(),

@@ -35,6 +35,22 @@ impl Emitter<'_> {
                 });
                 out.extend(quote!(let (#(#pats,)*) = #tape.pop().unwrap_or_else(|| ::core::unreachable!());));
             }
+            // Recompute what the forward sweep did not tape, in declaration order.
+            for s in &b.stmts {
+                if let Stmt::Let {
+                    var, init: Some(e), ..
+                } = s
+                    && self.remat.contains(var)
+                {
+                    let id = self.id(*var);
+                    let value = self.forward_value(e);
+                    out.extend(quote!(let #id = #value;));
+                    if self.vars[*var].active {
+                        let m = self.meta_ident(*var);
+                        out.extend(quote!(let #m = #k::__private::meta(&#id);));
+                    }
+                }
+            }
             for v in self.declared_active(b) {
                 let (d, m) = (self.adj_ident(v), self.meta_ident(v));
                 out.extend(quote!(let mut #d = #k::__private::zero_adj(&#m);));
