@@ -6,7 +6,7 @@ pub use autodiff_runtime::io;
 pub use autodiff_runtime::nn;
 pub use autodiff_runtime::ops;
 pub use autodiff_runtime::optim;
-pub use autodiff_runtime::{Differentiable, Leaf, LeafMut, Real, Tangent};
+pub use autodiff_runtime::{ArrayExt, Differentiable, Leaf, LeafMut, Real, Tangent};
 pub use ndarray;
 pub use rand;
 

@@ -1,8 +1,8 @@
 //! ndarray values in differentiable code: operators with broadcasting, methods, calls to
 //! `ops`/`nn` and to layer methods, loops that reassign arrays.
 
-use autodiff::ndarray::{Array1, Array2, Array3, Axis, array, s};
-use autodiff::{Differentiable, check, differentiable, nn, ops};
+use autodiff::ndarray::{Array1, Array2, Array3, ArrayD, ArrayView2, Axis, IxDyn, array, s};
+use autodiff::{ArrayExt, Differentiable, check, differentiable, nn, ops};
 use rand::{Rng, SeedableRng, rngs::StdRng};
 
 fn rand2(r: usize, c: usize, seed: u64) -> Array2<f64> {
@@ -171,6 +171,114 @@ fn element_reads_and_writes_of_arrays() {
         |a: &Array2<f64>| indexing_arrays(a),
         |a| indexing_arrays_grad(a).1,
         &a,
+    )
+    .assert();
+}
+
+#[differentiable]
+fn array_output(a: &Array2<f64>, v: Array1<f64>) -> Array2<f64> {
+    let e = a.exp() + a.sin() * a.cos();
+    let r = (a.abs() + 1.0).ln() + (a * a + 0.5).sqrt() + a.powi(3) + a.tanh();
+    let c = r.column(1).to_owned().insert_axis(Axis(1));
+    &e * &v + c
+}
+
+#[test]
+fn array_outputs_take_an_array_seed() {
+    let x = (rand2(3, 4, 21), rand1(4, 22));
+    let seed = rand2(3, 4, 23);
+    let (value, pullback) = array_output_vjp(&x.0, x.1.clone());
+    assert_eq!(value, array_output(&x.0, x.1.clone()));
+    let _ = pullback(seed.clone());
+    check::vjp(
+        |(a, v): &(Array2<f64>, Array1<f64>)| array_output(a, v.clone()),
+        |(a, v), s| array_output_vjp(a, v.clone()).1(s),
+        &x,
+        &seed,
+    )
+    .assert();
+}
+
+#[differentiable]
+fn views_and_dyn(a: ArrayView2<f64>, d: &ArrayD<f64>) -> f64 {
+    let r = a.into_shape_with_order((2, 6)).unwrap();
+    let m = r.index_axis(Axis(0), 1).to_owned();
+    let dd = d * 2.0 + d.sin();
+    let s = dd.sum_axis(Axis(2));
+    m.sum() * s.sum() + r.clone().mean().expect("non-empty")
+}
+
+#[test]
+fn views_dynamic_dimension_and_reshapes() {
+    let a = rand2(3, 4, 24);
+    let mut rng = StdRng::seed_from_u64(25);
+    let d = ArrayD::from_shape_fn(IxDyn(&[2, 3, 2]), |_| rng.random_range(-1.0..1.0));
+    check::gradient(
+        |(a, d): &(Array2<f64>, ArrayD<f64>)| views_and_dyn(a.view(), d),
+        |(a, d)| views_and_dyn_grad(a.view(), d).1,
+        &(a, d),
+    )
+    .assert();
+}
+
+#[differentiable]
+fn three_d(x: &Array3<f64>, w: &Array1<f64>) -> f64 {
+    let y = x * w - x.mean_axis(Axis(0)).unwrap();
+    let z = y.slice(s![.., 1.., ..]).to_owned();
+    (&z * &z).sum() + ops::logsumexp(&y, 2).sum()
+}
+
+#[test]
+fn three_dimensional_arrays() {
+    let mut rng = StdRng::seed_from_u64(26);
+    let x = Array3::from_shape_fn((2, 3, 4), |_| rng.random_range(-1.0..1.0));
+    check::gradient(
+        |(x, w): &(Array3<f64>, Array1<f64>)| three_d(x, w),
+        |(x, w)| three_d_grad(x, w).1,
+        &(x, rand1(4, 27)),
+    )
+    .assert();
+}
+
+#[differentiable]
+fn single_precision(a: &Array2<f32>, b: &Array2<f32>) -> f32 {
+    let p = a.dot(&b.t());
+    (p * 0.5).sum()
+}
+
+#[test]
+fn f32_arrays() {
+    let a = Array2::from_shape_fn((2, 3), |(i, j)| 0.1 * (i + 2 * j) as f32 - 0.2);
+    let b = Array2::from_shape_fn((4, 3), |(i, j)| 0.3 - 0.05 * (3 * i + j) as f32);
+    let (v, (da, db)) = single_precision_grad(&a, &b);
+    assert!((v - single_precision(&a, &b)).abs() < 1e-6);
+    // d/da of 0.5 sum(a b^T) = 0.5 * (column sums of b) per row.
+    let col = b.sum_axis(Axis(0)) * 0.5;
+    for i in 0..2 {
+        for j in 0..3 {
+            assert!((da[[i, j]] - col[j]).abs() < 1e-6);
+        }
+    }
+    assert_eq!(db.dim(), (4, 3));
+}
+
+#[differentiable]
+fn loops_over_elements(a: &Array2<f64>) -> f64 {
+    let mut s = 0.0;
+    for i in 0..a.nrows() {
+        for j in 0..a.ncols() {
+            s += a[[i, j]] * a[[i, (j + 1) % a.ncols()]];
+        }
+    }
+    s
+}
+
+#[test]
+fn element_indexing_in_loops() {
+    check::gradient(
+        |a: &Array2<f64>| loops_over_elements(a),
+        |a| loops_over_elements_grad(a).1,
+        &rand2(3, 4, 28),
     )
     .assert();
 }

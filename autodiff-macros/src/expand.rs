@@ -357,11 +357,45 @@ fn vjp_body(
     }
 }
 
-/// Removes references so that tangent types need no lifetime in the return type.
+/// The type whose tangent a parameter has, written without lifetimes so that it can appear
+/// in the return type: references are removed, views become owned arrays (same tangent), and
+/// explicit lifetimes become `'static` (tangents never borrow).
 fn strip_refs(ty: &Type) -> Type {
     match ty {
         Type::Reference(r) => strip_refs(&r.elem),
         Type::Paren(p) => strip_refs(&p.elem),
+        Type::Path(p) => {
+            let mut p = p.clone();
+            if let Some(last) = p.path.segments.last_mut() {
+                let name = last.ident.to_string();
+                if let Some(rest) = name.strip_prefix("ArrayView") {
+                    last.ident = format_ident!("Array{}", rest, span = last.ident.span());
+                }
+                if let syn::PathArguments::AngleBracketed(args) = &mut last.arguments {
+                    args.args = args
+                        .args
+                        .iter()
+                        .filter(|a| {
+                            !matches!(a, syn::GenericArgument::Lifetime(_))
+                                || !name.starts_with("ArrayView")
+                        })
+                        .map(|a| match a {
+                            syn::GenericArgument::Lifetime(_) => syn::parse_quote!('static),
+                            syn::GenericArgument::Type(t) => {
+                                syn::GenericArgument::Type(strip_refs(t))
+                            }
+                            other => other.clone(),
+                        })
+                        .collect();
+                }
+            }
+            Type::Path(p)
+        }
+        Type::Tuple(t) => {
+            let mut t = t.clone();
+            t.elems = t.elems.iter().map(strip_refs).collect();
+            Type::Tuple(t)
+        }
         other => other.clone(),
     }
 }

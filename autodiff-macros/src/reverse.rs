@@ -378,6 +378,11 @@ impl Emitter<'_> {
                 }
                 out
             }
+            // A reshape's adjoint is reshaped back to the input's shape, which the sink knows.
+            MethodKind::ArrayUnary if name == "into_shape_with_order" => match ax {
+                Some(a) => quote!(#arr::#back(&#d, &mut #a);),
+                None => TokenStream::new(),
+            },
             MethodKind::ArrayUnary => match ax {
                 Some(a) => quote!(#arr::#back(&#d #(, #argv)*, &mut #a);),
                 None => TokenStream::new(),

@@ -9,6 +9,7 @@
 extern crate blas_src;
 
 pub mod check;
+mod ext;
 pub mod io;
 mod linalg;
 pub mod nn;
@@ -17,6 +18,7 @@ pub mod optim;
 mod real;
 mod tangent;
 
+pub use ext::ArrayExt;
 pub use real::Real;
 pub use tangent::{Differentiable, Leaf, LeafMut, Tangent};
 
