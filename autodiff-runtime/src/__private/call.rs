@@ -116,15 +116,15 @@ impl<T: ArgKind, const N: usize> ArgKind for [T; N] {
 /// Marker of [`ArgKind`] for lists of references (`&[&a, &b]`, `Vec<&Array>`).
 pub struct ListOf<H>(PhantomData<H>);
 
-impl<'a, T: ArgKind<H> + ?Sized, H, const N: usize> ArgKind<ListOf<H>> for [&'a T; N] {
+impl<T: ArgKind<H> + ?Sized, H, const N: usize> ArgKind<ListOf<H>> for [&T; N] {
     type Kind = T::Kind;
 }
 
-impl<'a, T: ArgKind<H> + ?Sized, H> ArgKind<ListOf<H>> for [&'a T] {
+impl<T: ArgKind<H> + ?Sized, H> ArgKind<ListOf<H>> for [&T] {
     type Kind = T::Kind;
 }
 
-impl<'a, T: ArgKind<H> + ?Sized, H> ArgKind<ListOf<H>> for Vec<&'a T> {
+impl<T: ArgKind<H> + ?Sized, H> ArgKind<ListOf<H>> for Vec<&T> {
     type Kind = T::Kind;
 }
 
