@@ -69,3 +69,27 @@ fn expansions_compile_under_strict_lints() {
     assert_eq!(grads.body.weight.dim(), (2, 2));
     let _: IdentityTangent = Identity.zero_tangent();
 }
+
+/// A layer the crate keeps to itself.
+#[derive(Clone, Debug, Differentiable)]
+struct Private {
+    w: f64,
+}
+
+/// A public model with a private layer.
+#[derive(Clone, Debug, Differentiable)]
+pub struct Outer {
+    inner: Private,
+    /// A public part.
+    pub bias: f64,
+}
+
+#[test]
+fn private_field_types_are_no_private_bounds() {
+    let outer = Outer {
+        inner: Private { w: 1.0 },
+        bias: 0.0,
+    };
+    let t: OuterTangent = outer.zero_tangent();
+    assert_eq!((t.inner.w, t.bias), (0.0, 0.0));
+}

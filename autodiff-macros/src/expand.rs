@@ -530,3 +530,76 @@ fn fallback(args: &Args, item: &ItemFn) -> TokenStream {
         .map(|i| i.into_token_stream())
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::expand;
+    use proc_macro2::TokenStream;
+
+    /// Inputs a user could write (or mistype): every one must expand to tokens, with errors
+    /// reported as `compile_error!`, never a panic.
+    const CORPUS: &[(&str, &str)] = &[
+        ("", ""),
+        ("", "struct S;"),
+        ("", "fn f() {}"),
+        ("", "fn f(x: f64) -> f64"),
+        ("", "fn f(x: f64) -> f64 { }"),
+        ("", "fn f(x: f64) -> f64 { x +"),
+        ("wrt(", "fn f(x: f64) -> f64 { x }"),
+        ("wrt(x.y)", "fn f(x: f64) -> f64 { x }"),
+        ("crate = 3", "fn f(x: f64) -> f64 { x }"),
+        ("crate = \"::\"", "fn f(x: f64) -> f64 { x }"),
+        ("", "fn f(x: f64) -> f64 { let y = |a: f64| a * x; y(1.0) }"),
+        ("", "fn f(x: f64) -> f64 { match x { _ => x } }"),
+        ("", "fn f(x: f64) -> f64 { loop { break x; } }"),
+        (
+            "",
+            "fn f(x: f64) -> f64 { let (a, (b, _)) = (x, (x, 1)); a * b }",
+        ),
+        ("", "fn f(x: f64) -> f64 { let [a, b] = [x, x]; a }"),
+        (
+            "",
+            "fn f(x: f64) -> f64 { if let Some(v) = Some(x) { v } else { x } }",
+        ),
+        (
+            "",
+            "fn f(x: f64) -> f64 { while let Some(_) = None::<u8> {} x }",
+        ),
+        ("", "fn f(x: f64) -> f64 { 'a: for i in 0..3 { x; } x }"),
+        ("", "fn f(x: f64) -> f64 { return; }"),
+        (
+            "",
+            "fn f(x: f64) -> f64 { x.unknown_method(1, 2).another() }",
+        ),
+        ("", "fn f(x: f64) -> f64 { (x,).0 * [x][0] }"),
+        (
+            "",
+            "fn f(x: f64) -> f64 { let y; if x > 0.0 { y = x; } else { y = -x; } y }",
+        ),
+        ("", "fn f(x: f64) -> f64 { x as u8 as f64 }"),
+        ("", "fn f(x: f64) -> f64 { S { a: x }.a }"),
+        ("", "fn f(x: f64) -> f64 { unsafe { x } }"),
+        ("", "fn f(x: f64) -> f64 { async { x }; x }"),
+        ("", "fn f(x: f64) -> f64 { x? }"),
+        ("", "fn f(x: f64) -> f64 { *&mut x.clone() }"),
+        ("", "fn f(x: f64) -> f64 { { { x } } }"),
+        ("", "fn f(x: f64) -> f64 { let x = x; let x = x * x; x }"),
+        ("", "fn f(&mut self) -> f64 { 1.0 }"),
+        ("", "fn f(self: Box<Self>) -> f64 { 1.0 }"),
+        ("", "fn f<T>(x: T) -> T where T: Copy { x }"),
+        ("", "async unsafe extern \"C\" fn f(x: f64) -> f64 { x }"),
+        ("", "fn f(x: f64) -> f64 { x += 1.0 }"),
+        ("", "fn f(x: &mut [f64]) -> f64 { x[0] = 1.0; x[0] }"),
+        ("", "fn f(x: f64) -> impl Fn() { move || () }"),
+    ];
+
+    #[test]
+    fn never_panics() {
+        for (args, input) in CORPUS {
+            let args: TokenStream = args.parse().unwrap_or_default();
+            let input: TokenStream = input.parse().unwrap_or_default();
+            let out = expand(args, input.clone());
+            assert!(!out.is_empty() || input.is_empty(), "no output for {input}");
+        }
+    }
+}

@@ -38,6 +38,17 @@ use syn::{Generics, Ident, Path, WherePredicate};
 use super::ast::{Container, Field, Role, Style};
 use super::generics::{self, Params};
 
+/// Which fields [`Cx::field_predicates`] bounds.
+#[derive(Clone, Copy)]
+enum Which {
+    /// Those whose type mentions a type or const parameter.
+    Generic,
+    /// The others.
+    Concrete,
+    /// Every one.
+    All,
+}
+
 /// Everything one expansion needs, computed once.
 struct Cx<'c, 'a> {
     c: &'c Container<'a>,
@@ -63,6 +74,7 @@ pub fn expand(c: &Container) -> TokenStream {
     };
     let predicates = cx.field_predicates(
         &[Role::Param],
+        Which::Generic,
         |ty| quote_spanned!(ty.span()=> #krate::Differentiable),
     );
     if !predicates.is_empty() {
@@ -92,18 +104,30 @@ pub fn expand(c: &Container) -> TokenStream {
 }
 
 impl Cx<'_, '_> {
-    /// `Ty: Bound` for every field of `roles` whose type mentions a type or const parameter
-    /// (concrete types need no predicate: their impls are checked where they are used),
-    /// spanned on the field's type so that a missing impl is reported there.
+    /// `Ty: Bound` for every field of `roles`, spanned on the field's type.
+    ///
+    /// The impls get one for every field, concrete types included: a field whose type lacks
+    /// the trait then fails once per impl, at the bound, instead of at every use of the
+    /// tangent in every body. The tangent struct itself gets them only for the generic
+    /// fields, which need them to be well-formed: a bound on a private type would make a
+    /// public tangent struct trip `private_bounds` (impls are exempt).
     fn field_predicates(
         &self,
         roles: &[Role],
+        which: Which,
         bound: impl Fn(&syn::Type) -> TokenStream,
     ) -> Vec<WherePredicate> {
         self.c
             .fields
             .iter()
-            .filter(|f| roles.contains(&f.role) && self.is_generic(f.ty))
+            .filter(|f| {
+                roles.contains(&f.role)
+                    && match which {
+                        Which::All => true,
+                        Which::Generic => self.is_generic(f.ty),
+                        Which::Concrete => !self.is_generic(f.ty),
+                    }
+            })
             .map(|f| {
                 let ty = f.ty;
                 let bound = bound(ty);
@@ -128,12 +152,21 @@ impl Cx<'_, '_> {
         generics
     }
 
-    /// The tangent struct's generics with `'static` bounds, for the tangent trait impls.
-    fn tangent_impl_generics(&self) -> Generics {
+    /// The tangent struct's generics for its impls: with the concrete fields' predicates
+    /// (see [`Cx::field_predicates`]) and, when `statics`, `'static` bounds.
+    fn tangent_impl_generics(&self, statics: bool) -> Generics {
+        let krate = self.krate;
         let mut generics = self.tangent_generics.clone();
-        let statics = self.static_predicates();
-        if !statics.is_empty() {
-            generics.make_where_clause().predicates.extend(statics);
+        let mut extra = self.field_predicates(
+            &[Role::Param],
+            Which::Concrete,
+            |ty| quote_spanned!(ty.span()=> #krate::Differentiable),
+        );
+        if statics {
+            extra.extend(self.static_predicates());
+        }
+        if !extra.is_empty() {
+            generics.make_where_clause().predicates.extend(extra);
         }
         generics
     }
@@ -196,19 +229,15 @@ impl Cx<'_, '_> {
                     let doc = format!(" The tangent of the `{}` field.", ident.unraw());
                     let field_ty =
                         quote_spanned!(ty.span()=> <#ty as #krate::Differentiable>::Tangent);
-                    let with = if self.is_generic(ty) {
-                        let ser = format!(
-                            "{serde_helpers}::serialize_tangent::<{}, _>",
-                            tokens_string(ty)
-                        );
-                        let de = format!(
-                            "{serde_helpers}::deserialize_tangent::<{}, _>",
-                            tokens_string(ty)
-                        );
-                        quote!(#[serde(serialize_with = #ser, deserialize_with = #de)])
-                    } else {
-                        TokenStream::new()
-                    };
+                    let ser = format!(
+                        "{serde_helpers}::serialize_tangent::<{}, _>",
+                        tokens_string(ty)
+                    );
+                    let de = format!(
+                        "{serde_helpers}::deserialize_tangent::<{}, _>",
+                        tokens_string(ty)
+                    );
+                    let with = quote!(#[serde(serialize_with = #ser, deserialize_with = #de)]);
                     quote! {
                         #[doc = #doc]
                         #with
@@ -230,7 +259,6 @@ impl Cx<'_, '_> {
         let krate = self.krate;
         let predicates: Vec<String> = self
             .params()
-            .filter(|f| self.is_generic(f.ty))
             .map(|f| {
                 let ty = f.ty;
                 tokens_string(&quote!(#ty: #krate::__private::SerdeTangent))
@@ -246,7 +274,8 @@ impl Cx<'_, '_> {
 
     fn clone_debug_impls(&self) -> TokenStream {
         let tangent = &self.tangent;
-        let (impl_generics, ty_generics, where_clause) = self.tangent_generics.split_for_impl();
+        let generics = self.tangent_impl_generics(false);
+        let (impl_generics, ty_generics, where_clause) = generics.split_for_impl();
         let clone = self.tangent_literal(|f| {
             let ident = f.ident;
             quote!(::core::clone::Clone::clone(&self.#ident))
@@ -281,7 +310,7 @@ impl Cx<'_, '_> {
     fn tangent_impl(&self) -> TokenStream {
         let krate = self.krate;
         let tangent = &self.tangent;
-        let generics = self.tangent_impl_generics();
+        let generics = self.tangent_impl_generics(true);
         let (impl_generics, ty_generics, where_clause) = generics.split_for_impl();
         let trait_path = quote!(#krate::Tangent);
         let leaves = concat_leaves(self.params().map(|f| {
@@ -381,6 +410,7 @@ impl Cx<'_, '_> {
         let krate = self.krate;
         let mut predicates = self.field_predicates(
             &[Role::Param],
+            Which::All,
             |ty| quote_spanned!(ty.span()=> #krate::Differentiable),
         );
         predicates.extend(self.static_predicates());
@@ -421,7 +451,7 @@ impl Cx<'_, '_> {
     fn adjoint_impl(&self) -> TokenStream {
         let krate = self.krate;
         let tangent = &self.tangent;
-        let generics = self.tangent_impl_generics();
+        let generics = self.tangent_impl_generics(true);
         let (impl_generics, ty_generics, where_clause) = generics.split_for_impl();
         quote! {
             #[automatically_derived]
@@ -479,6 +509,7 @@ impl Cx<'_, '_> {
         let roles = [Role::Param, Role::Buffer];
         let generics = self.primal_generics(self.field_predicates(
             &roles,
+            Which::All,
             |ty| quote_spanned!(ty.span()=> #krate::__private::NamedParameters),
         ));
         let (impl_generics, ty_generics, where_clause) = generics.split_for_impl();
@@ -528,9 +559,11 @@ impl Cx<'_, '_> {
         let krate = self.krate;
         let ident = self.c.ident;
         let trait_path = quote!(#krate::__private::TrainingMode);
-        let generics = self.primal_generics(
-            self.field_predicates(&[Role::Param], |ty| quote_spanned!(ty.span()=> #trait_path)),
-        );
+        let generics = self.primal_generics(self.field_predicates(
+            &[Role::Param],
+            Which::All,
+            |ty| quote_spanned!(ty.span()=> #trait_path),
+        ));
         let (impl_generics, ty_generics, where_clause) = generics.split_for_impl();
         let nested = self.params().map(|f| {
             let ident = f.ident;

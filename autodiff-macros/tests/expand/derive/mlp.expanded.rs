@@ -3,16 +3,31 @@
     ::autodiff::__private::serde::Serialize,
     ::autodiff::__private::serde::Deserialize
 )]
-#[serde(crate = "::autodiff::__private::serde", bound = "")]
+#[serde(
+    crate = "::autodiff::__private::serde",
+    bound = "Linear : :: autodiff :: __private :: SerdeTangent, Vec < Linear > : :: autodiff :: __private :: SerdeTangent"
+)]
 struct MlpTangent {
     /// The tangent of the `l1` field.
+    #[serde(
+        serialize_with = "::autodiff::__private::serialize_tangent::<Linear, _>",
+        deserialize_with = "::autodiff::__private::deserialize_tangent::<Linear, _>"
+    )]
     l1: <Linear as ::autodiff::Differentiable>::Tangent,
     /// The tangent of the `hidden` field.
+    #[serde(
+        serialize_with = "::autodiff::__private::serialize_tangent::<Vec < Linear >, _>",
+        deserialize_with = "::autodiff::__private::deserialize_tangent::<Vec < Linear >, _>"
+    )]
     hidden: <Vec<Linear> as ::autodiff::Differentiable>::Tangent,
 }
 const _: () = {
     #[automatically_derived]
-    impl ::core::clone::Clone for MlpTangent {
+    impl ::core::clone::Clone for MlpTangent
+    where
+        Linear: ::autodiff::Differentiable,
+        Vec<Linear>: ::autodiff::Differentiable,
+    {
         #[inline]
         fn clone(&self) -> Self {
             MlpTangent {
@@ -22,7 +37,11 @@ const _: () = {
         }
     }
     #[automatically_derived]
-    impl ::core::fmt::Debug for MlpTangent {
+    impl ::core::fmt::Debug for MlpTangent
+    where
+        Linear: ::autodiff::Differentiable,
+        Vec<Linear>: ::autodiff::Differentiable,
+    {
         fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
             f.debug_struct("MlpTangent")
                 .field("l1", &self.l1)
@@ -31,7 +50,11 @@ const _: () = {
         }
     }
     #[automatically_derived]
-    impl ::autodiff::Tangent for MlpTangent {
+    impl ::autodiff::Tangent for MlpTangent
+    where
+        Linear: ::autodiff::Differentiable,
+        Vec<Linear>: ::autodiff::Differentiable,
+    {
         fn leaves(&self) -> ::std::vec::Vec<::autodiff::Leaf<'_>> {
             let mut leaves = ::autodiff::Tangent::leaves(&self.l1);
             leaves.extend(::autodiff::Tangent::leaves(&self.hidden));
@@ -62,7 +85,11 @@ const _: () = {
         }
     }
     #[automatically_derived]
-    impl ::autodiff::Differentiable for Mlp {
+    impl ::autodiff::Differentiable for Mlp
+    where
+        Linear: ::autodiff::Differentiable,
+        Vec<Linear>: ::autodiff::Differentiable,
+    {
         type Tangent = MlpTangent;
         fn zero_tangent(&self) -> Self::Tangent {
             MlpTangent {
@@ -86,7 +113,11 @@ const _: () = {
         }
     }
     #[automatically_derived]
-    impl ::autodiff::__private::Primal for Mlp {
+    impl ::autodiff::__private::Primal for Mlp
+    where
+        Linear: ::autodiff::Differentiable,
+        Vec<Linear>: ::autodiff::Differentiable,
+    {
         type Tangent = MlpTangent;
         type Adj = MlpTangent;
         type MetaData = MlpTangent;
@@ -104,7 +135,11 @@ const _: () = {
         }
     }
     #[automatically_derived]
-    impl ::autodiff::__private::Adjoint for MlpTangent {
+    impl ::autodiff::__private::Adjoint for MlpTangent
+    where
+        Linear: ::autodiff::Differentiable,
+        Vec<Linear>: ::autodiff::Differentiable,
+    {
         type Value = Self;
         #[inline]
         fn get(&self) -> ::core::option::Option<&Self> {
@@ -137,7 +172,11 @@ const _: () = {
         type Kind = ::autodiff::__private::Yes;
     }
     #[automatically_derived]
-    impl ::autodiff::__private::NamedParameters for Mlp {
+    impl ::autodiff::__private::NamedParameters for Mlp
+    where
+        Linear: ::autodiff::__private::NamedParameters,
+        Vec<Linear>: ::autodiff::__private::NamedParameters,
+    {
         fn visit_parameters(
             &self,
             prefix: &mut ::std::string::String,
@@ -161,7 +200,11 @@ const _: () = {
         }
     }
     #[automatically_derived]
-    impl ::autodiff::__private::TrainingMode for Mlp {
+    impl ::autodiff::__private::TrainingMode for Mlp
+    where
+        Linear: ::autodiff::__private::TrainingMode,
+        Vec<Linear>: ::autodiff::__private::TrainingMode,
+    {
         fn set_training(&mut self, training: bool) {
             ::autodiff::__private::TrainingMode::set_training(&mut self.l1, training);
             ::autodiff::__private::TrainingMode::set_training(
