@@ -85,6 +85,7 @@ pub fn expand(c: &Container) -> TokenStream {
     }
 
     let tangent_struct = cx.tangent_struct();
+    let accumulators = cx.accumulator_structs();
     let impls = [
         cx.clone_debug_impls(),
         cx.tangent_impl(),
@@ -97,6 +98,7 @@ pub fn expand(c: &Container) -> TokenStream {
     ];
     quote! {
         #tangent_struct
+        #accumulators
         const _: () = {
             #(#impls)*
         };
@@ -417,32 +419,162 @@ impl Cx<'_, '_> {
         predicates
     }
 
-    // Output: `impl Primal for Name { type Tangent = NameTangent; type Adj = NameTangent;
-    //          type MetaData = NameTangent; .. }`: the accumulator of a struct is its
-    //          tangent, eagerly zeroed, and the metadata is that zero tangent.
+    /// `__NameAdj` and `__NameMeta`: the reverse sweep's accumulator of a struct, one
+    /// accumulator per parameter field (lazy for arrays, so that a gradient arriving from a
+    /// layer is moved in, not added to zeros), and the shapes it needs to finish.
+    fn accumulator_structs(&self) -> TokenStream {
+        if self.c.style == Style::Unit {
+            return TokenStream::new();
+        }
+        let krate = self.krate;
+        let vis = self.c.vis;
+        let (adj, meta) = (self.adj_ident(), self.meta_ident());
+        let mut generics = self.tangent_generics.clone();
+        let primal = self.field_predicates(&[Role::Param], Which::Generic, |ty| {
+            quote_spanned!(ty.span()=> #krate::__private::Primal<Tangent = <#ty as #krate::Differentiable>::Tangent>)
+        });
+        if !primal.is_empty() {
+            generics.make_where_clause().predicates.extend(primal);
+        }
+        let where_clause = &generics.where_clause;
+        let field = |assoc: TokenStream| {
+            self.params()
+                .map(|f| {
+                    let (ident, ty) = (f.ident, f.ty);
+                    quote_spanned!(ty.span()=> pub #ident: <#ty as #krate::__private::Primal>::#assoc)
+                })
+                .collect::<Vec<_>>()
+        };
+        let adj_fields = field(quote!(Adj));
+        let meta_fields = field(quote!(MetaData));
+        quote! {
+            #[doc(hidden)]
+            #vis struct #adj #generics #where_clause {
+                #(#adj_fields,)*
+            }
+            #[doc(hidden)]
+            #vis struct #meta #generics #where_clause {
+                #(#meta_fields,)*
+            }
+        }
+    }
+
+    fn adj_ident(&self) -> syn::Ident {
+        format_ident!("__{}Adj", self.c.ident)
+    }
+
+    fn meta_ident(&self) -> syn::Ident {
+        format_ident!("__{}Meta", self.c.ident)
+    }
+
+    /// Generics of the impls that involve the accumulator structs: every parameter field is
+    /// `Differentiable` and `Primal`, type parameters are `'static`.
+    fn accumulator_generics(&self) -> Generics {
+        let krate = self.krate;
+        let mut extra = self.diff_and_static_predicates();
+        extra.extend(self.field_predicates(&[Role::Param], Which::All, |ty| {
+            quote_spanned!(ty.span()=> #krate::__private::Primal<Tangent = <#ty as #krate::Differentiable>::Tangent>)
+        }));
+        self.primal_generics(extra)
+    }
+
+    // Input:  `struct Mlp { l1: Linear, l2: Linear }`
+    // Output: `impl Primal for Mlp { type Tangent = MlpTangent; type Adj = __MlpAdj;
+    //          type MetaData = __MlpMeta; .. }` plus `Adjoint for __MlpAdj` and
+    //          `Clone for __MlpMeta`, each field delegating to its own type.
     fn primal_impl(&self) -> TokenStream {
         let krate = self.krate;
         let ident = self.c.ident;
-        let generics = self.primal_generics(self.diff_and_static_predicates());
-        let (impl_generics, ty_generics, where_clause) = generics.split_for_impl();
         let tangent_type = self.tangent_type();
+        if self.c.style == Style::Unit {
+            let generics = self.primal_generics(self.diff_and_static_predicates());
+            let (impl_generics, ty_generics, where_clause) = generics.split_for_impl();
+            return quote! {
+                #[automatically_derived]
+                impl #impl_generics #krate::__private::Primal for #ident #ty_generics #where_clause {
+                    type Tangent = #tangent_type;
+                    type Adj = #tangent_type;
+                    type MetaData = ();
+                    fn meta_data(&self) {}
+                    fn zero_adj(_: &()) -> Self::Adj {
+                        #tangent_type
+                    }
+                    fn finish(adj: Self::Adj, _: &()) -> Self::Tangent {
+                        adj
+                    }
+                }
+            };
+        }
+        let generics = self.accumulator_generics();
+        let (impl_generics, ty_generics, where_clause) = generics.split_for_impl();
+        let (_, acc_generics, _) = self.tangent_generics.split_for_impl();
+        // The accumulator structs have the tangent's generics (only the parameters fields use).
+        let mut acc_impl = self.tangent_impl_generics(true);
+        let primal = self.field_predicates(&[Role::Param], Which::All, |ty| {
+            quote_spanned!(ty.span()=> #krate::__private::Primal<Tangent = <#ty as #krate::Differentiable>::Tangent>)
+        });
+        if !primal.is_empty() {
+            acc_impl.make_where_clause().predicates.extend(primal);
+        }
+        let (acc_impl_generics, _, acc_where) = acc_impl.split_for_impl();
+        let (adj, meta) = (self.adj_ident(), self.meta_ident());
+        let names: Vec<_> = self.params().map(|f| f.ident).collect();
+        let tys: Vec<_> = self.params().map(|f| f.ty).collect();
+        let p = quote!(#krate::__private);
+        let tangent = &self.tangent;
         quote! {
             #[automatically_derived]
-            impl #impl_generics #krate::__private::Primal for #ident #ty_generics #where_clause {
+            impl #impl_generics #p::Primal for #ident #ty_generics #where_clause {
                 type Tangent = #tangent_type;
-                type Adj = #tangent_type;
-                type MetaData = #tangent_type;
+                type Adj = #adj #acc_generics;
+                type MetaData = #meta #acc_generics;
                 #[inline]
                 fn meta_data(&self) -> Self::MetaData {
-                    #krate::Differentiable::zero_tangent(self)
+                    #meta { #(#names: <#tys as #p::Primal>::meta_data(&self.#names),)* }
                 }
                 #[inline]
                 fn zero_adj(meta: &Self::MetaData) -> Self::Adj {
-                    ::core::clone::Clone::clone(meta)
+                    #adj { #(#names: <#tys as #p::Primal>::zero_adj(&meta.#names),)* }
                 }
                 #[inline]
-                fn finish(adj: Self::Adj, _meta: &Self::MetaData) -> Self::Tangent {
-                    adj
+                fn finish(adj: Self::Adj, meta: &Self::MetaData) -> Self::Tangent {
+                    #tangent { #(#names: <#tys as #p::Primal>::finish(adj.#names, &meta.#names),)* }
+                }
+            }
+            #[automatically_derived]
+            impl #acc_impl_generics ::core::clone::Clone for #meta #acc_generics #acc_where {
+                fn clone(&self) -> Self {
+                    #meta { #(#names: ::core::clone::Clone::clone(&self.#names),)* }
+                }
+            }
+            #[automatically_derived]
+            impl #acc_impl_generics #p::Adjoint for #adj #acc_generics #acc_where {
+                type Value = #tangent_type;
+                fn get(&self) -> ::core::option::Option<&Self::Value> {
+                    ::core::unreachable!("a struct's adjoint is read field by field")
+                }
+                fn materialize(&mut self) -> &mut Self::Value {
+                    ::core::unreachable!("a struct's adjoint is accumulated field by field")
+                }
+                #[inline]
+                fn add_value(&mut self, c: Self::Value) {
+                    #(#p::Adjoint::add_value(&mut self.#names, c.#names);)*
+                }
+                #[inline]
+                fn add_value_ref(&mut self, c: &Self::Value) {
+                    #(#p::Adjoint::add_value_ref(&mut self.#names, &c.#names);)*
+                }
+                #[inline]
+                fn take_value(&mut self) -> ::core::option::Option<Self::Value> {
+                    ::core::option::Option::Some(#p::Adjoint::into_value(#p::Adjoint::take(self)))
+                }
+                #[inline]
+                fn take(&mut self) -> Self {
+                    #adj { #(#names: #p::Adjoint::take(&mut self.#names),)* }
+                }
+                #[inline]
+                fn into_value(self) -> Self::Value {
+                    #tangent { #(#names: #p::Adjoint::into_value(self.#names),)* }
                 }
             }
         }

@@ -14,7 +14,7 @@ use std::marker::PhantomData;
 
 use ndarray::{Array, ArrayBase, Data, Dimension, IntoDimension};
 
-use crate::Real;
+use crate::{Real, Tangent};
 
 /// A value that can appear in differentiable code (inputs, locals, outputs).
 pub trait Primal {
@@ -321,11 +321,9 @@ impl<A: Real, S: Data<Elem = A>, D: Dimension> Primal for ArrayBase<S, D> {
 
 // ---- Vec, slices, fixed arrays: eager buffers, indexed in place ----
 
-/// The accumulator of a `Vec`, slice or fixed array: a tangent buffer of the same length.
-impl<T: Clone> Adjoint for Vec<T>
-where
-    T: std::ops::AddAssign + Default,
-{
+/// The accumulator of a `Vec`, slice or fixed array: a tangent buffer of the same length
+/// (`d_x[i] += d` indexes it directly).
+impl<T: Tangent> Adjoint for Vec<T> {
     type Value = Vec<T>;
     #[inline]
     fn get(&self) -> Option<&Vec<T>> {
@@ -344,17 +342,17 @@ where
         assert_eq!(
             self.len(),
             c.len(),
-            "adjoint accumulation: vectors of different lengths"
+            "adjoint accumulation: vectors of lengths {} and {}",
+            self.len(),
+            c.len()
         );
-        for (a, b) in self.iter_mut().zip(c) {
-            *a += b.clone();
-        }
+        Tangent::add_assign_tangent(self, c);
     }
     fn take_value(&mut self) -> Option<Vec<T>> {
         Some(self.take())
     }
     fn take(&mut self) -> Self {
-        let zero = vec![T::default(); self.len()];
+        let zero = Tangent::zero_like(self);
         std::mem::replace(self, zero)
     }
     fn into_value(self) -> Self {
@@ -362,37 +360,48 @@ where
     }
 }
 
-impl<T: Real> Primal for Vec<T> {
-    type Tangent = Vec<T>;
-    type Adj = Vec<T>;
-    type MetaData = usize;
-    fn meta_data(&self) -> usize {
-        self.len()
+/// Zero tangents for elements described by `meta`.
+fn zero_tangents<T: Primal>(meta: &[T::MetaData]) -> Vec<T::Tangent> {
+    meta.iter().map(|m| T::finish(T::zero_adj(m), m)).collect()
+}
+
+impl<T: Primal> Primal for Vec<T>
+where
+    T::Tangent: Tangent,
+{
+    type Tangent = Vec<T::Tangent>;
+    type Adj = Vec<T::Tangent>;
+    type MetaData = Vec<T::MetaData>;
+    fn meta_data(&self) -> Self::MetaData {
+        self.iter().map(T::meta_data).collect()
     }
-    fn zero_adj(len: &usize) -> Vec<T> {
-        vec![T::zero(); *len]
+    fn zero_adj(meta: &Self::MetaData) -> Self::Adj {
+        zero_tangents::<T>(meta)
     }
-    fn finish(adj: Vec<T>, _: &usize) -> Vec<T> {
+    fn finish(adj: Self::Adj, _: &Self::MetaData) -> Self::Tangent {
         adj
     }
 }
 
-impl<T: Real> Primal for [T] {
-    type Tangent = Vec<T>;
-    type Adj = Vec<T>;
-    type MetaData = usize;
-    fn meta_data(&self) -> usize {
-        self.len()
+impl<T: Primal> Primal for [T]
+where
+    T::Tangent: Tangent,
+{
+    type Tangent = Vec<T::Tangent>;
+    type Adj = Vec<T::Tangent>;
+    type MetaData = Vec<T::MetaData>;
+    fn meta_data(&self) -> Self::MetaData {
+        self.iter().map(T::meta_data).collect()
     }
-    fn zero_adj(len: &usize) -> Vec<T> {
-        vec![T::zero(); *len]
+    fn zero_adj(meta: &Self::MetaData) -> Self::Adj {
+        zero_tangents::<T>(meta)
     }
-    fn finish(adj: Vec<T>, _: &usize) -> Vec<T> {
+    fn finish(adj: Self::Adj, _: &Self::MetaData) -> Self::Tangent {
         adj
     }
 }
 
-impl<T: Real, const N: usize> Adjoint for [T; N] {
+impl<T: Tangent, const N: usize> Adjoint for [T; N] {
     type Value = [T; N];
     #[inline]
     fn get(&self) -> Option<&[T; N]> {
@@ -406,30 +415,34 @@ impl<T: Real, const N: usize> Adjoint for [T; N] {
         self.add_value_ref(&c);
     }
     fn add_value_ref(&mut self, c: &[T; N]) {
-        for (a, b) in self.iter_mut().zip(c) {
-            *a += *b;
-        }
+        Tangent::add_assign_tangent(self, c);
     }
     fn take_value(&mut self) -> Option<[T; N]> {
         Some(self.take())
     }
     fn take(&mut self) -> Self {
-        std::mem::replace(self, [T::zero(); N])
+        let zero = Tangent::zero_like(self);
+        std::mem::replace(self, zero)
     }
     fn into_value(self) -> Self {
         self
     }
 }
 
-impl<T: Real, const N: usize> Primal for [T; N] {
-    type Tangent = [T; N];
-    type Adj = [T; N];
-    type MetaData = ();
-    fn meta_data(&self) {}
-    fn zero_adj(_: &()) -> [T; N] {
-        [T::zero(); N]
+impl<T: Primal, const N: usize> Primal for [T; N]
+where
+    T::Tangent: Tangent,
+{
+    type Tangent = [T::Tangent; N];
+    type Adj = [T::Tangent; N];
+    type MetaData = [T::MetaData; N];
+    fn meta_data(&self) -> Self::MetaData {
+        std::array::from_fn(|i| self[i].meta_data())
     }
-    fn finish(adj: [T; N], _: &()) -> [T; N] {
+    fn zero_adj(meta: &Self::MetaData) -> Self::Adj {
+        std::array::from_fn(|i| T::finish(T::zero_adj(&meta[i]), &meta[i]))
+    }
+    fn finish(adj: Self::Adj, _: &Self::MetaData) -> Self::Tangent {
         adj
     }
 }

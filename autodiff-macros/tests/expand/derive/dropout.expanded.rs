@@ -2,6 +2,10 @@
 #[derive(crate::__private::serde::Serialize, crate::__private::serde::Deserialize)]
 #[serde(crate = "crate::__private::serde", bound = "")]
 pub struct DropoutTangent {}
+#[doc(hidden)]
+pub struct __DropoutAdj {}
+#[doc(hidden)]
+pub struct __DropoutMeta {}
 const _: () = {
     #[automatically_derived]
     impl ::core::clone::Clone for DropoutTangent {
@@ -41,19 +45,55 @@ const _: () = {
     #[automatically_derived]
     impl<A: Real> crate::__private::Primal for Dropout<A> {
         type Tangent = DropoutTangent;
-        type Adj = DropoutTangent;
-        type MetaData = DropoutTangent;
+        type Adj = __DropoutAdj;
+        type MetaData = __DropoutMeta;
         #[inline]
         fn meta_data(&self) -> Self::MetaData {
-            crate::Differentiable::zero_tangent(self)
+            __DropoutMeta {}
         }
         #[inline]
         fn zero_adj(meta: &Self::MetaData) -> Self::Adj {
-            ::core::clone::Clone::clone(meta)
+            __DropoutAdj {}
         }
         #[inline]
-        fn finish(adj: Self::Adj, _meta: &Self::MetaData) -> Self::Tangent {
-            adj
+        fn finish(adj: Self::Adj, meta: &Self::MetaData) -> Self::Tangent {
+            DropoutTangent {}
+        }
+    }
+    #[automatically_derived]
+    impl ::core::clone::Clone for __DropoutMeta {
+        fn clone(&self) -> Self {
+            __DropoutMeta {}
+        }
+    }
+    #[automatically_derived]
+    impl crate::__private::Adjoint for __DropoutAdj {
+        type Value = DropoutTangent;
+        fn get(&self) -> ::core::option::Option<&Self::Value> {
+            ::core::unreachable!("a struct's adjoint is read field by field")
+        }
+        fn materialize(&mut self) -> &mut Self::Value {
+            ::core::unreachable!("a struct's adjoint is accumulated field by field")
+        }
+        #[inline]
+        fn add_value(&mut self, c: Self::Value) {}
+        #[inline]
+        fn add_value_ref(&mut self, c: &Self::Value) {}
+        #[inline]
+        fn take_value(&mut self) -> ::core::option::Option<Self::Value> {
+            ::core::option::Option::Some(
+                crate::__private::Adjoint::into_value(
+                    crate::__private::Adjoint::take(self),
+                ),
+            )
+        }
+        #[inline]
+        fn take(&mut self) -> Self {
+            __DropoutAdj {}
+        }
+        #[inline]
+        fn into_value(self) -> Self::Value {
+            DropoutTangent {}
         }
     }
     #[automatically_derived]

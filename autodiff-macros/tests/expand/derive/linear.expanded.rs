@@ -25,6 +25,44 @@ where
     )]
     pub bias: <Array1<A> as ::autodiff::Differentiable>::Tangent,
 }
+#[doc(hidden)]
+pub struct __LinearAdj<A: Real = f32>
+where
+    Array2<A>: ::autodiff::Differentiable,
+    Array1<A>: ::autodiff::Differentiable,
+    Array2<
+        A,
+    >: ::autodiff::__private::Primal<
+        Tangent = <Array2<A> as ::autodiff::Differentiable>::Tangent,
+    >,
+    Array1<
+        A,
+    >: ::autodiff::__private::Primal<
+        Tangent = <Array1<A> as ::autodiff::Differentiable>::Tangent,
+    >,
+{
+    pub weight: <Array2<A> as ::autodiff::__private::Primal>::Adj,
+    pub bias: <Array1<A> as ::autodiff::__private::Primal>::Adj,
+}
+#[doc(hidden)]
+pub struct __LinearMeta<A: Real = f32>
+where
+    Array2<A>: ::autodiff::Differentiable,
+    Array1<A>: ::autodiff::Differentiable,
+    Array2<
+        A,
+    >: ::autodiff::__private::Primal<
+        Tangent = <Array2<A> as ::autodiff::Differentiable>::Tangent,
+    >,
+    Array1<
+        A,
+    >: ::autodiff::__private::Primal<
+        Tangent = <Array1<A> as ::autodiff::Differentiable>::Tangent,
+    >,
+{
+    pub weight: <Array2<A> as ::autodiff::__private::Primal>::MetaData,
+    pub bias: <Array1<A> as ::autodiff::__private::Primal>::MetaData,
+}
 const _: () = {
     #[automatically_derived]
     impl<A: Real> ::core::clone::Clone for LinearTangent<A>
@@ -124,21 +162,129 @@ const _: () = {
         Array2<A>: ::autodiff::Differentiable,
         Array1<A>: ::autodiff::Differentiable,
         A: 'static,
+        Array2<
+            A,
+        >: ::autodiff::__private::Primal<
+            Tangent = <Array2<A> as ::autodiff::Differentiable>::Tangent,
+        >,
+        Array1<
+            A,
+        >: ::autodiff::__private::Primal<
+            Tangent = <Array1<A> as ::autodiff::Differentiable>::Tangent,
+        >,
     {
         type Tangent = LinearTangent<A>;
-        type Adj = LinearTangent<A>;
-        type MetaData = LinearTangent<A>;
+        type Adj = __LinearAdj<A>;
+        type MetaData = __LinearMeta<A>;
         #[inline]
         fn meta_data(&self) -> Self::MetaData {
-            ::autodiff::Differentiable::zero_tangent(self)
+            __LinearMeta {
+                weight: <Array2<
+                    A,
+                > as ::autodiff::__private::Primal>::meta_data(&self.weight),
+                bias: <Array1<A> as ::autodiff::__private::Primal>::meta_data(&self.bias),
+            }
         }
         #[inline]
         fn zero_adj(meta: &Self::MetaData) -> Self::Adj {
-            ::core::clone::Clone::clone(meta)
+            __LinearAdj {
+                weight: <Array2<
+                    A,
+                > as ::autodiff::__private::Primal>::zero_adj(&meta.weight),
+                bias: <Array1<A> as ::autodiff::__private::Primal>::zero_adj(&meta.bias),
+            }
         }
         #[inline]
-        fn finish(adj: Self::Adj, _meta: &Self::MetaData) -> Self::Tangent {
-            adj
+        fn finish(adj: Self::Adj, meta: &Self::MetaData) -> Self::Tangent {
+            LinearTangent {
+                weight: <Array2<
+                    A,
+                > as ::autodiff::__private::Primal>::finish(adj.weight, &meta.weight),
+                bias: <Array1<
+                    A,
+                > as ::autodiff::__private::Primal>::finish(adj.bias, &meta.bias),
+            }
+        }
+    }
+    #[automatically_derived]
+    impl<A: Real> ::core::clone::Clone for __LinearMeta<A>
+    where
+        Array2<A>: ::autodiff::Differentiable,
+        Array1<A>: ::autodiff::Differentiable,
+        A: 'static,
+        Array2<
+            A,
+        >: ::autodiff::__private::Primal<
+            Tangent = <Array2<A> as ::autodiff::Differentiable>::Tangent,
+        >,
+        Array1<
+            A,
+        >: ::autodiff::__private::Primal<
+            Tangent = <Array1<A> as ::autodiff::Differentiable>::Tangent,
+        >,
+    {
+        fn clone(&self) -> Self {
+            __LinearMeta {
+                weight: ::core::clone::Clone::clone(&self.weight),
+                bias: ::core::clone::Clone::clone(&self.bias),
+            }
+        }
+    }
+    #[automatically_derived]
+    impl<A: Real> ::autodiff::__private::Adjoint for __LinearAdj<A>
+    where
+        Array2<A>: ::autodiff::Differentiable,
+        Array1<A>: ::autodiff::Differentiable,
+        A: 'static,
+        Array2<
+            A,
+        >: ::autodiff::__private::Primal<
+            Tangent = <Array2<A> as ::autodiff::Differentiable>::Tangent,
+        >,
+        Array1<
+            A,
+        >: ::autodiff::__private::Primal<
+            Tangent = <Array1<A> as ::autodiff::Differentiable>::Tangent,
+        >,
+    {
+        type Value = LinearTangent<A>;
+        fn get(&self) -> ::core::option::Option<&Self::Value> {
+            ::core::unreachable!("a struct's adjoint is read field by field")
+        }
+        fn materialize(&mut self) -> &mut Self::Value {
+            ::core::unreachable!("a struct's adjoint is accumulated field by field")
+        }
+        #[inline]
+        fn add_value(&mut self, c: Self::Value) {
+            ::autodiff::__private::Adjoint::add_value(&mut self.weight, c.weight);
+            ::autodiff::__private::Adjoint::add_value(&mut self.bias, c.bias);
+        }
+        #[inline]
+        fn add_value_ref(&mut self, c: &Self::Value) {
+            ::autodiff::__private::Adjoint::add_value_ref(&mut self.weight, &c.weight);
+            ::autodiff::__private::Adjoint::add_value_ref(&mut self.bias, &c.bias);
+        }
+        #[inline]
+        fn take_value(&mut self) -> ::core::option::Option<Self::Value> {
+            ::core::option::Option::Some(
+                ::autodiff::__private::Adjoint::into_value(
+                    ::autodiff::__private::Adjoint::take(self),
+                ),
+            )
+        }
+        #[inline]
+        fn take(&mut self) -> Self {
+            __LinearAdj {
+                weight: ::autodiff::__private::Adjoint::take(&mut self.weight),
+                bias: ::autodiff::__private::Adjoint::take(&mut self.bias),
+            }
+        }
+        #[inline]
+        fn into_value(self) -> Self::Value {
+            LinearTangent {
+                weight: ::autodiff::__private::Adjoint::into_value(self.weight),
+                bias: ::autodiff::__private::Adjoint::into_value(self.bias),
+            }
         }
     }
     #[automatically_derived]

@@ -21,6 +21,16 @@ struct MlpTangent {
     )]
     hidden: <Vec<Linear> as ::autodiff::Differentiable>::Tangent,
 }
+#[doc(hidden)]
+struct __MlpAdj {
+    pub l1: <Linear as ::autodiff::__private::Primal>::Adj,
+    pub hidden: <Vec<Linear> as ::autodiff::__private::Primal>::Adj,
+}
+#[doc(hidden)]
+struct __MlpMeta {
+    pub l1: <Linear as ::autodiff::__private::Primal>::MetaData,
+    pub hidden: <Vec<Linear> as ::autodiff::__private::Primal>::MetaData,
+}
 const _: () = {
     #[automatically_derived]
     impl ::core::clone::Clone for MlpTangent
@@ -117,21 +127,119 @@ const _: () = {
     where
         Linear: ::autodiff::Differentiable,
         Vec<Linear>: ::autodiff::Differentiable,
+        Linear: ::autodiff::__private::Primal<
+            Tangent = <Linear as ::autodiff::Differentiable>::Tangent,
+        >,
+        Vec<
+            Linear,
+        >: ::autodiff::__private::Primal<
+            Tangent = <Vec<Linear> as ::autodiff::Differentiable>::Tangent,
+        >,
     {
         type Tangent = MlpTangent;
-        type Adj = MlpTangent;
-        type MetaData = MlpTangent;
+        type Adj = __MlpAdj;
+        type MetaData = __MlpMeta;
         #[inline]
         fn meta_data(&self) -> Self::MetaData {
-            ::autodiff::Differentiable::zero_tangent(self)
+            __MlpMeta {
+                l1: <Linear as ::autodiff::__private::Primal>::meta_data(&self.l1),
+                hidden: <Vec<
+                    Linear,
+                > as ::autodiff::__private::Primal>::meta_data(&self.hidden),
+            }
         }
         #[inline]
         fn zero_adj(meta: &Self::MetaData) -> Self::Adj {
-            ::core::clone::Clone::clone(meta)
+            __MlpAdj {
+                l1: <Linear as ::autodiff::__private::Primal>::zero_adj(&meta.l1),
+                hidden: <Vec<
+                    Linear,
+                > as ::autodiff::__private::Primal>::zero_adj(&meta.hidden),
+            }
         }
         #[inline]
-        fn finish(adj: Self::Adj, _meta: &Self::MetaData) -> Self::Tangent {
-            adj
+        fn finish(adj: Self::Adj, meta: &Self::MetaData) -> Self::Tangent {
+            MlpTangent {
+                l1: <Linear as ::autodiff::__private::Primal>::finish(adj.l1, &meta.l1),
+                hidden: <Vec<
+                    Linear,
+                > as ::autodiff::__private::Primal>::finish(adj.hidden, &meta.hidden),
+            }
+        }
+    }
+    #[automatically_derived]
+    impl ::core::clone::Clone for __MlpMeta
+    where
+        Linear: ::autodiff::Differentiable,
+        Vec<Linear>: ::autodiff::Differentiable,
+        Linear: ::autodiff::__private::Primal<
+            Tangent = <Linear as ::autodiff::Differentiable>::Tangent,
+        >,
+        Vec<
+            Linear,
+        >: ::autodiff::__private::Primal<
+            Tangent = <Vec<Linear> as ::autodiff::Differentiable>::Tangent,
+        >,
+    {
+        fn clone(&self) -> Self {
+            __MlpMeta {
+                l1: ::core::clone::Clone::clone(&self.l1),
+                hidden: ::core::clone::Clone::clone(&self.hidden),
+            }
+        }
+    }
+    #[automatically_derived]
+    impl ::autodiff::__private::Adjoint for __MlpAdj
+    where
+        Linear: ::autodiff::Differentiable,
+        Vec<Linear>: ::autodiff::Differentiable,
+        Linear: ::autodiff::__private::Primal<
+            Tangent = <Linear as ::autodiff::Differentiable>::Tangent,
+        >,
+        Vec<
+            Linear,
+        >: ::autodiff::__private::Primal<
+            Tangent = <Vec<Linear> as ::autodiff::Differentiable>::Tangent,
+        >,
+    {
+        type Value = MlpTangent;
+        fn get(&self) -> ::core::option::Option<&Self::Value> {
+            ::core::unreachable!("a struct's adjoint is read field by field")
+        }
+        fn materialize(&mut self) -> &mut Self::Value {
+            ::core::unreachable!("a struct's adjoint is accumulated field by field")
+        }
+        #[inline]
+        fn add_value(&mut self, c: Self::Value) {
+            ::autodiff::__private::Adjoint::add_value(&mut self.l1, c.l1);
+            ::autodiff::__private::Adjoint::add_value(&mut self.hidden, c.hidden);
+        }
+        #[inline]
+        fn add_value_ref(&mut self, c: &Self::Value) {
+            ::autodiff::__private::Adjoint::add_value_ref(&mut self.l1, &c.l1);
+            ::autodiff::__private::Adjoint::add_value_ref(&mut self.hidden, &c.hidden);
+        }
+        #[inline]
+        fn take_value(&mut self) -> ::core::option::Option<Self::Value> {
+            ::core::option::Option::Some(
+                ::autodiff::__private::Adjoint::into_value(
+                    ::autodiff::__private::Adjoint::take(self),
+                ),
+            )
+        }
+        #[inline]
+        fn take(&mut self) -> Self {
+            __MlpAdj {
+                l1: ::autodiff::__private::Adjoint::take(&mut self.l1),
+                hidden: ::autodiff::__private::Adjoint::take(&mut self.hidden),
+            }
+        }
+        #[inline]
+        fn into_value(self) -> Self::Value {
+            MlpTangent {
+                l1: ::autodiff::__private::Adjoint::into_value(self.l1),
+                hidden: ::autodiff::__private::Adjoint::into_value(self.hidden),
+            }
         }
     }
     #[automatically_derived]

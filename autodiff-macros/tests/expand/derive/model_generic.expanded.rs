@@ -26,6 +26,38 @@ where
     )]
     pub scales: <[f64; N] as ::autodiff::Differentiable>::Tangent,
 }
+#[doc(hidden)]
+pub struct __ResidualAdj<L, const N: usize>
+where
+    L: Clone,
+    L: ::autodiff::Differentiable,
+    [f64; N]: ::autodiff::Differentiable,
+    L: ::autodiff::__private::Primal<
+        Tangent = <L as ::autodiff::Differentiable>::Tangent,
+    >,
+    [f64; N]: ::autodiff::__private::Primal<
+        Tangent = <[f64; N] as ::autodiff::Differentiable>::Tangent,
+    >,
+{
+    pub inner: <L as ::autodiff::__private::Primal>::Adj,
+    pub scales: <[f64; N] as ::autodiff::__private::Primal>::Adj,
+}
+#[doc(hidden)]
+pub struct __ResidualMeta<L, const N: usize>
+where
+    L: Clone,
+    L: ::autodiff::Differentiable,
+    [f64; N]: ::autodiff::Differentiable,
+    L: ::autodiff::__private::Primal<
+        Tangent = <L as ::autodiff::Differentiable>::Tangent,
+    >,
+    [f64; N]: ::autodiff::__private::Primal<
+        Tangent = <[f64; N] as ::autodiff::Differentiable>::Tangent,
+    >,
+{
+    pub inner: <L as ::autodiff::__private::Primal>::MetaData,
+    pub scales: <[f64; N] as ::autodiff::__private::Primal>::MetaData,
+}
 const _: () = {
     #[automatically_derived]
     impl<L, const N: usize> ::core::clone::Clone for ResidualTangent<L, N>
@@ -130,21 +162,121 @@ const _: () = {
         L: ::autodiff::Differentiable,
         [f64; N]: ::autodiff::Differentiable,
         L: 'static,
+        L: ::autodiff::__private::Primal<
+            Tangent = <L as ::autodiff::Differentiable>::Tangent,
+        >,
+        [f64; N]: ::autodiff::__private::Primal<
+            Tangent = <[f64; N] as ::autodiff::Differentiable>::Tangent,
+        >,
     {
         type Tangent = ResidualTangent<L, N>;
-        type Adj = ResidualTangent<L, N>;
-        type MetaData = ResidualTangent<L, N>;
+        type Adj = __ResidualAdj<L, N>;
+        type MetaData = __ResidualMeta<L, N>;
         #[inline]
         fn meta_data(&self) -> Self::MetaData {
-            ::autodiff::Differentiable::zero_tangent(self)
+            __ResidualMeta {
+                inner: <L as ::autodiff::__private::Primal>::meta_data(&self.inner),
+                scales: <[f64; N] as ::autodiff::__private::Primal>::meta_data(
+                    &self.scales,
+                ),
+            }
         }
         #[inline]
         fn zero_adj(meta: &Self::MetaData) -> Self::Adj {
-            ::core::clone::Clone::clone(meta)
+            __ResidualAdj {
+                inner: <L as ::autodiff::__private::Primal>::zero_adj(&meta.inner),
+                scales: <[f64; N] as ::autodiff::__private::Primal>::zero_adj(
+                    &meta.scales,
+                ),
+            }
         }
         #[inline]
-        fn finish(adj: Self::Adj, _meta: &Self::MetaData) -> Self::Tangent {
-            adj
+        fn finish(adj: Self::Adj, meta: &Self::MetaData) -> Self::Tangent {
+            ResidualTangent {
+                inner: <L as ::autodiff::__private::Primal>::finish(
+                    adj.inner,
+                    &meta.inner,
+                ),
+                scales: <[f64; N] as ::autodiff::__private::Primal>::finish(
+                    adj.scales,
+                    &meta.scales,
+                ),
+            }
+        }
+    }
+    #[automatically_derived]
+    impl<L, const N: usize> ::core::clone::Clone for __ResidualMeta<L, N>
+    where
+        L: Clone,
+        L: ::autodiff::Differentiable,
+        [f64; N]: ::autodiff::Differentiable,
+        L: 'static,
+        L: ::autodiff::__private::Primal<
+            Tangent = <L as ::autodiff::Differentiable>::Tangent,
+        >,
+        [f64; N]: ::autodiff::__private::Primal<
+            Tangent = <[f64; N] as ::autodiff::Differentiable>::Tangent,
+        >,
+    {
+        fn clone(&self) -> Self {
+            __ResidualMeta {
+                inner: ::core::clone::Clone::clone(&self.inner),
+                scales: ::core::clone::Clone::clone(&self.scales),
+            }
+        }
+    }
+    #[automatically_derived]
+    impl<L, const N: usize> ::autodiff::__private::Adjoint for __ResidualAdj<L, N>
+    where
+        L: Clone,
+        L: ::autodiff::Differentiable,
+        [f64; N]: ::autodiff::Differentiable,
+        L: 'static,
+        L: ::autodiff::__private::Primal<
+            Tangent = <L as ::autodiff::Differentiable>::Tangent,
+        >,
+        [f64; N]: ::autodiff::__private::Primal<
+            Tangent = <[f64; N] as ::autodiff::Differentiable>::Tangent,
+        >,
+    {
+        type Value = ResidualTangent<L, N>;
+        fn get(&self) -> ::core::option::Option<&Self::Value> {
+            ::core::unreachable!("a struct's adjoint is read field by field")
+        }
+        fn materialize(&mut self) -> &mut Self::Value {
+            ::core::unreachable!("a struct's adjoint is accumulated field by field")
+        }
+        #[inline]
+        fn add_value(&mut self, c: Self::Value) {
+            ::autodiff::__private::Adjoint::add_value(&mut self.inner, c.inner);
+            ::autodiff::__private::Adjoint::add_value(&mut self.scales, c.scales);
+        }
+        #[inline]
+        fn add_value_ref(&mut self, c: &Self::Value) {
+            ::autodiff::__private::Adjoint::add_value_ref(&mut self.inner, &c.inner);
+            ::autodiff::__private::Adjoint::add_value_ref(&mut self.scales, &c.scales);
+        }
+        #[inline]
+        fn take_value(&mut self) -> ::core::option::Option<Self::Value> {
+            ::core::option::Option::Some(
+                ::autodiff::__private::Adjoint::into_value(
+                    ::autodiff::__private::Adjoint::take(self),
+                ),
+            )
+        }
+        #[inline]
+        fn take(&mut self) -> Self {
+            __ResidualAdj {
+                inner: ::autodiff::__private::Adjoint::take(&mut self.inner),
+                scales: ::autodiff::__private::Adjoint::take(&mut self.scales),
+            }
+        }
+        #[inline]
+        fn into_value(self) -> Self::Value {
+            ResidualTangent {
+                inner: ::autodiff::__private::Adjoint::into_value(self.inner),
+                scales: ::autodiff::__private::Adjoint::into_value(self.scales),
+            }
         }
     }
     #[automatically_derived]
