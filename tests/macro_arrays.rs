@@ -282,3 +282,24 @@ fn element_indexing_in_loops() {
     )
     .assert();
 }
+
+#[differentiable]
+fn rules_reassigned(x: &Array2<f64>, w: &Array2<f64>, b: &Array1<f64>) -> f64 {
+    let mut h = x.to_owned();
+    for _ in 0..3 {
+        h = nn::relu(&nn::linear(&h, w, b));
+        h = nn::relu(&ops::matmul(&h, w)) - &h * 0.5;
+    }
+    nn::linear_no_bias(&h, w).sum()
+}
+
+#[test]
+fn rule_calls_in_loops_that_reassign() {
+    let x = (rand2(3, 4, 31), rand2(4, 4, 32), rand1(4, 33));
+    check::gradient(
+        |(x, w, b): &(Array2<f64>, Array2<f64>, Array1<f64>)| rules_reassigned(x, w, b),
+        |(x, w, b)| rules_reassigned_grad(x, w, b).1,
+        &x,
+    )
+    .assert();
+}

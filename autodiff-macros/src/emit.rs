@@ -235,6 +235,22 @@ impl<'a> Emitter<'a> {
                 _ => {}
             },
             Expr::Index { index, .. } => self.needed.extend(index.vars.iter().copied()),
+            Expr::Rule { spec, args, .. } => {
+                for (i, a) in args.iter().enumerate() {
+                    if self.is_active_op(&a.op) {
+                        for &j in spec.needs[i] {
+                            if let Some(b) = args.get(j) {
+                                self.operand_needs(&b.op);
+                            }
+                        }
+                        if spec.output
+                            && let Some(t) = target
+                        {
+                            self.needed.insert(t);
+                        }
+                    }
+                }
+            }
             Expr::Call { plan, pullback, .. } => {
                 self.needed.insert(*plan);
                 self.needed.insert(*pullback);
@@ -637,6 +653,10 @@ impl<'a> Emitter<'a> {
                 quote!([#(#ops),*])
             }
             Expr::Passive(p) => p.tokens.clone(),
+            Expr::Rule { path, args, .. } => {
+                let a: Vec<_> = args.iter().map(|a| self.arg_tokens(a)).collect();
+                quote!(#path(#(#a),*))
+            }
             Expr::Call { .. } => unreachable!("calls are emitted by forward_call"),
         }
     }
@@ -752,7 +772,7 @@ fn expr_vars(e: &Expr) -> Vec<VarId> {
         }
         Expr::Tuple(ops) | Expr::Array(ops) => ops.iter().for_each(op),
         Expr::Passive(p) => out.extend(p.vars.iter().copied()),
-        Expr::Call { .. } => {}
+        Expr::Call { .. } | Expr::Rule { .. } => {}
     }
     out
 }

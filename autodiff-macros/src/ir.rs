@@ -165,6 +165,12 @@ pub enum Expr {
         plan: VarId,
         pullback: VarId,
     },
+    /// A runtime function differentiated through `__private::rules` (see `symbol::RuleSpec`).
+    Rule {
+        path: syn::ExprPath,
+        spec: &'static crate::symbol::RuleSpec,
+        args: Vec<Arg>,
+    },
     /// `base[index]` with a passive index.
     Index {
         base: Operand,

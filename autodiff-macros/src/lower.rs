@@ -1150,6 +1150,14 @@ impl Lowerer<'_> {
                 };
             }
         }
+        if let Some(spec) = symbol::rule(&func.path, c.args.len()) {
+            let args = c.args.iter().map(|a| self.arg(a, out)).collect();
+            return IrExpr::Rule {
+                path: func.clone(),
+                spec,
+                args,
+            };
+        }
         let args = c.args.iter().map(|a| self.arg(a, out)).collect();
         let span = c.func.span();
         let plan = self.new_var("plan", span, false);

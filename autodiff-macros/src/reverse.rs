@@ -311,6 +311,22 @@ impl Emitter<'_> {
                     }
                 }
             }
+            Expr::Rule { spec, args, .. } => {
+                let mut out = TokenStream::new();
+                for (i, a) in args.iter().enumerate() {
+                    let Some(acc) = self.adj_of(&a.op) else {
+                        continue;
+                    };
+                    let back = format_ident!("{}_back_{}", spec.name, i);
+                    let kept = spec.needs[i].iter().filter_map(|&j| args.get(j)).map(|b| {
+                        let v = self.operand(&b.op);
+                        quote!(&#v)
+                    });
+                    let output = spec.output.then(|| quote!(&#y,));
+                    out.extend(quote!(#p::rules::#back(&#d, #(#kept,)* #output &mut #acc);));
+                }
+                out
+            }
             Expr::Passive(_) => TokenStream::new(),
         }
     }
@@ -408,5 +424,5 @@ fn needs_output(e: &Expr) -> bool {
             kind: MethodKind::FloatUnary(Keep::Output),
             ..
         }
-    )
+    ) || matches!(e, Expr::Rule { spec, .. } if spec.output)
 }

@@ -150,3 +150,51 @@ pub fn hyperparameters(path: &syn::Path) -> &'static [usize] {
         .map(|(_, _, p)| *p)
         .unwrap_or(&[])
 }
+
+/// A runtime function whose reverse sweep runs through `__private::rules` rather than its
+/// `_vjp` closure: `NAME_back_i` for each argument `i`, taking the values of the arguments in
+/// `needs[i]` (and, when `output`, the call's result).
+pub struct RuleSpec {
+    pub module: &'static str,
+    pub name: &'static str,
+    pub needs: &'static [&'static [usize]],
+    pub output: bool,
+}
+
+const RULES: &[RuleSpec] = &[
+    RuleSpec {
+        module: "nn",
+        name: "linear",
+        needs: &[&[1], &[0], &[]],
+        output: false,
+    },
+    RuleSpec {
+        module: "nn",
+        name: "linear_no_bias",
+        needs: &[&[1], &[0]],
+        output: false,
+    },
+    RuleSpec {
+        module: "ops",
+        name: "matmul",
+        needs: &[&[1], &[0]],
+        output: false,
+    },
+    RuleSpec {
+        module: "nn",
+        name: "relu",
+        needs: &[&[]],
+        output: true,
+    },
+];
+
+/// The rule of a call to `path` with `arity` arguments, when it names one.
+pub fn rule(path: &syn::Path, arity: usize) -> Option<&'static RuleSpec> {
+    let segs: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
+    let [.., module, function] = segs.as_slice() else {
+        return None;
+    };
+    RULES
+        .iter()
+        .find(|r| r.module == module && r.name == function && r.needs.len() == arity)
+}

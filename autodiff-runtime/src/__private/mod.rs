@@ -8,6 +8,7 @@ mod assign;
 mod call;
 mod derive;
 pub mod method;
+pub mod rules;
 
 pub use adjoint::*;
 pub use arith::*;
