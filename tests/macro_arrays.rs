@@ -56,6 +56,15 @@ fn dot_transpose_reductions_and_slices() {
     .assert();
 }
 
+/// Inputs of `mlp_loss` as one value for `check`.
+type MlpParams = (
+    Array2<f64>,
+    Array2<f64>,
+    Array1<f64>,
+    Array2<f64>,
+    Array1<f64>,
+);
+
 #[differentiable]
 fn mlp_loss(
     x: &Array2<f64>,
@@ -83,13 +92,7 @@ fn calls_to_nn_functions() {
     let (v, _) = mlp_loss_grad(&x.0, &x.1, &x.2, &x.3, &x.4, &labels);
     assert_eq!(v, mlp_loss(&x.0, &x.1, &x.2, &x.3, &x.4, &labels));
     check::gradient(
-        |(x, w1, b1, w2, b2): &(
-            Array2<f64>,
-            Array2<f64>,
-            Array1<f64>,
-            Array2<f64>,
-            Array1<f64>,
-        )| { mlp_loss(x, w1, b1, w2, b2, &labels) },
+        |(x, w1, b1, w2, b2): &MlpParams| mlp_loss(x, w1, b1, w2, b2, &labels),
         |(x, w1, b1, w2, b2)| mlp_loss_grad(x, w1, b1, w2, b2, &labels).1,
         &x,
     )
