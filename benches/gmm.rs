@@ -1,0 +1,43 @@
+//! The ADBench GMM objective (d = 10, K = 25, n = 1000): primal, generated gradient and a
+//! hand-written adjoint, in one criterion run. `cargo bench --bench gmm`.
+
+mod common;
+
+use std::hint::black_box;
+
+use common::gmm::{data_path, gmm_adjoint, gmm_objective, gmm_objective_grad, load_gmm};
+use criterion::{Criterion, criterion_group, criterion_main};
+
+fn bench_gmm(c: &mut Criterion) {
+    let g = load_gmm(&data_path("gmm/1k/gmm_d10_K25.txt"));
+    let mut group = c.benchmark_group("gmm_d10_K25");
+    group.bench_function("primal", |b| {
+        b.iter(|| {
+            gmm_objective(
+                black_box(&g.alphas),
+                black_box(&g.means),
+                black_box(&g.icf),
+                &g.x,
+                g.gamma,
+                g.m,
+            )
+        })
+    });
+    group.bench_function("generated", |b| {
+        b.iter(|| {
+            gmm_objective_grad(
+                black_box(&g.alphas),
+                black_box(&g.means),
+                black_box(&g.icf),
+                &g.x,
+                g.gamma,
+                g.m,
+            )
+        })
+    });
+    group.bench_function("hand-written", |b| b.iter(|| gmm_adjoint(black_box(&g))));
+    group.finish();
+}
+
+criterion_group!(benches, bench_gmm);
+criterion_main!(benches);
