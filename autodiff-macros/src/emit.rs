@@ -38,6 +38,13 @@ pub struct Emitter<'a> {
     /// Kept locals of inner scopes that the reverse sweep recomputes instead of taping:
     /// pure scalar expressions of values that do not change while the scope runs.
     pub(crate) remat: HashSet<VarId>,
+    /// Where each recomputed local is recomputed: before the reverse of this statement of
+    /// its block (the last statement that reads it).
+    pub(crate) remat_at: std::collections::HashMap<VarId, usize>,
+    /// Loops whose range is evaluated again in the reverse sweep instead of being kept.
+    pub(crate) remat_iter: HashSet<VarId>,
+    /// Passive counters updated by `+= <integer literal>`: restored by the inverse update.
+    pub(crate) inverted: std::cell::RefCell<HashSet<usize>>,
     next_stack: std::cell::Cell<usize>,
     /// The stack each restoring assignment pushes to, by statement address.
     pub(crate) stacks: std::cell::RefCell<std::collections::HashMap<usize, Ident>>,
@@ -54,6 +61,9 @@ impl<'a> Emitter<'a> {
             restored: HashSet::new(),
             structural: HashSet::new(),
             remat: HashSet::new(),
+            remat_at: Default::default(),
+            remat_iter: HashSet::new(),
+            inverted: Default::default(),
             next_stack: std::cell::Cell::new(0),
             stacks: Default::default(),
             hoisted: Default::default(),
@@ -69,36 +79,105 @@ impl<'a> Emitter<'a> {
         // on needs (a passive assignment to a needed variable must be restored), and what is
         // recomputed needs its operands: iterate to a fixed point.
         let written = assigned_vars(body);
-        loop {
-            let before = (self.needed.len(), self.structural.len(), self.remat.len());
+        for round in 0.. {
+            let before = (
+                self.needed.len(),
+                self.structural.len(),
+                self.remat_at.clone(),
+            );
+            if round == 32 {
+                // Never reached in practice; recomputation is an optimization, so drop it.
+                self.remat.clear();
+                self.remat_at.clear();
+                self.collect_needs(body);
+                self.mark_structural(body);
+                break;
+            }
             self.collect_needs(body);
             self.mark_structural(body);
             self.collect_remat(body, &written);
-            if (self.needed.len(), self.structural.len(), self.remat.len()) == before {
+            if (
+                self.needed.len(),
+                self.structural.len(),
+                self.remat_at.clone(),
+            ) == before
+            {
                 break;
             }
         }
         self.collect_restored(body);
     }
 
-    /// Decides which kept locals of inner scopes are recomputed in the reverse sweep.
+    /// Decides which locals of inner scopes the reverse sweep recomputes instead of taping,
+    /// and where: just before the reverse of the last statement of the block that reads
+    /// them, provided nothing they read is assigned from their `let` to that statement.
     fn collect_remat(&mut self, b: &Block, written: &HashSet<VarId>) {
-        let in_scope = assigned_vars(b);
-        for s in &b.stmts {
-            match s {
-                Stmt::Let {
+        let declared: HashSet<VarId> = b
+            .stmts
+            .iter()
+            .filter_map(|s| match s {
+                Stmt::Let { var, .. } => Some(*var),
+                _ => None,
+            })
+            .collect();
+        // Reads and writes of each statement, nested blocks included.
+        let reads: Vec<HashSet<VarId>> = b.stmts.iter().map(stmt_reads).collect();
+        let writes: Vec<HashSet<VarId>> = b.stmts.iter().map(stmt_writes).collect();
+        // Later lets first: a local's last use counts the recomputation of those that read
+        // it; decisions depend on each other, so iterate until they settle.
+        let mut settled = false;
+        for _ in 0..16 {
+            let before: Vec<_> = declared
+                .iter()
+                .map(|v| self.remat_at.get(v).copied())
+                .collect();
+            for k in (0..b.stmts.len()).rev() {
+                let Stmt::Let {
                     var, init: Some(e), ..
-                } if b.scope != 0
-                    && self.needed.contains(var)
-                    && !written.contains(var)
-                    && self.is_pure_scalar(e, written) =>
-                {
-                    let operands = expr_vars(e);
-                    if operands.iter().all(|u| !in_scope.contains(u)) {
-                        self.remat.insert(*var);
-                        self.needed.extend(operands);
+                } = &b.stmts[k]
+                else {
+                    continue;
+                };
+                let var = *var;
+                match self.remat_position(b, k, var, e, &declared, &reads, &writes, written) {
+                    Some(last) => {
+                        self.remat.insert(var);
+                        self.remat_at.insert(var, last);
+                    }
+                    None => {
+                        self.remat.remove(&var);
+                        self.remat_at.remove(&var);
                     }
                 }
+            }
+            let after: Vec<_> = declared
+                .iter()
+                .map(|v| self.remat_at.get(v).copied())
+                .collect();
+            if before == after {
+                settled = true;
+                break;
+            }
+        }
+        if !settled {
+            // Decisions that do not settle: keep (tape) everything of this block.
+            for v in &declared {
+                self.remat.remove(v);
+                self.remat_at.remove(v);
+            }
+        }
+        for v in &declared {
+            if let Some(Stmt::Let { init: Some(e), .. }) = b
+                .stmts
+                .iter()
+                .find(|s| matches!(s, Stmt::Let { var, .. } if var == v))
+                && self.remat.contains(v)
+            {
+                self.needed.extend(expr_vars(e));
+            }
+        }
+        for s in &b.stmts {
+            match s {
                 Stmt::If { then_b, else_b, .. } => {
                     self.collect_remat(then_b, written);
                     self.collect_remat(else_b, written);
@@ -109,6 +188,56 @@ impl<'a> Emitter<'a> {
                 _ => {}
             }
         }
+    }
+
+    /// Where the `let` of `var` (statement `k` of `b`) is recomputed, if it can be.
+    #[allow(clippy::too_many_arguments)]
+    fn remat_position(
+        &self,
+        b: &Block,
+        k: usize,
+        var: VarId,
+        e: &Expr,
+        declared: &HashSet<VarId>,
+        reads: &[HashSet<VarId>],
+        writes: &[HashSet<VarId>],
+        written: &HashSet<VarId>,
+    ) -> Option<usize> {
+        if b.scope == 0 || written.contains(&var) {
+            return None;
+        }
+        let wanted = self.needed.contains(&var) || self.vars[var].active;
+        if !wanted || !self.is_pure_scalar(e, written) {
+            return None;
+        }
+        let mut last = k;
+        for (j, r) in reads.iter().enumerate().skip(k + 1) {
+            if r.contains(&var) {
+                last = j;
+            }
+        }
+        for (&u, &at) in &self.remat_at {
+            if at > last && declared.contains(&u) && expr_vars_of_let(b, u).contains(&var) {
+                last = at;
+            }
+        }
+        let operands = expr_vars(e);
+        if !(k + 1..=last).all(|j| operands.iter().all(|u| !writes[j].contains(u))) {
+            return None;
+        }
+        // A value nobody needs is recomputed only for its adjoint's type: only when that adds
+        // no tape elsewhere (operands recomputed, loop-bound or top-level).
+        if !self.needed.contains(&var) {
+            let cheap = operands.iter().all(|u| {
+                self.remat.contains(u)
+                    || self.vars[*u].scope == 0
+                    || (self.vars[*u].scope == b.scope && !declared.contains(u))
+            });
+            if !cheap {
+                return None;
+            }
+        }
+        Some(last)
     }
 
     /// Scalar arithmetic, float methods and element reads of arrays nobody writes: cheap to
@@ -122,7 +251,10 @@ impl<'a> Emitter<'a> {
             Expr::Index {
                 base: Operand::Var(v, _),
                 index,
-            } => !written.contains(v) && is_simple_passive(&index.tokens),
+            } => {
+                let _ = (v, written);
+                is_simple_passive(&index.tokens)
+            }
             Expr::Binary(_, l, r, _) => scalar(l) && scalar(r),
             Expr::Neg(x, _) | Expr::Use(x) => scalar(x),
             Expr::Method {
@@ -164,10 +296,25 @@ impl<'a> Emitter<'a> {
                         self.needed.insert(*flag);
                     }
                 }
-                Stmt::For { iter_var, body, .. } => {
+                Stmt::For {
+                    iter_var,
+                    iter,
+                    iter_vars,
+                    body,
+                    ..
+                } => {
                     self.collect_needs(body);
                     if self.structural.contains(&body.scope) {
-                        self.needed.insert(*iter_var);
+                        // A simple range of values the body leaves alone is evaluated again.
+                        let body_writes = assigned_vars(body);
+                        if is_simple_passive(iter)
+                            && iter_vars.iter().all(|v| !body_writes.contains(v))
+                        {
+                            self.remat_iter.insert(*iter_var);
+                            self.needed.extend(iter_vars.iter().copied());
+                        } else {
+                            self.needed.insert(*iter_var);
+                        }
                     }
                 }
                 Stmt::While { count, body, .. } => {
@@ -435,7 +582,9 @@ impl<'a> Emitter<'a> {
                     push_var(*pullback, &mut out);
                 }
                 Stmt::If { flag, .. } => push_var(*flag, &mut out),
-                Stmt::For { iter_var, .. } => push_var(*iter_var, &mut out),
+                Stmt::For { iter_var, .. } if !self.remat_iter.contains(iter_var) => {
+                    push_var(*iter_var, &mut out)
+                }
                 Stmt::While { count, .. } => push_var(*count, &mut out),
                 _ => {}
             }
@@ -499,9 +648,10 @@ impl<'a> Emitter<'a> {
                 iter,
                 pat,
                 body,
+                ..
             } => {
                 let b = self.forward_block(body, false);
-                if self.needed.contains(iter_var) {
+                if self.needed.contains(iter_var) && !self.remat_iter.contains(iter_var) {
                     let it = self.id(*iter_var);
                     quote!(let #it = #iter; for #pat in ::core::clone::Clone::clone(&#it) { #b })
                 } else {
@@ -544,7 +694,11 @@ impl<'a> Emitter<'a> {
             }
             None => quote!(#id #(.#fields)*),
         };
-        let push = !first && self.restored.contains(&place.var);
+        let invertible = self.is_invertible(place, op, value);
+        if invertible && !first && self.restored.contains(&place.var) {
+            self.inverted.borrow_mut().insert(key);
+        }
+        let push = !first && self.restored.contains(&place.var) && !invertible;
         let stack = push.then(|| self.hoist_stack("s"));
         let mut out = TokenStream::new();
         let new = self.fresh("new");
@@ -579,6 +733,30 @@ impl<'a> Emitter<'a> {
             self.stacks.borrow_mut().insert(key, s);
         }
         out
+    }
+
+    /// `n += 3` on a passive variable: the reverse sweep restores it with `n -= 3`, exactly
+    /// (an integer literal), instead of taping the old value.
+    fn is_invertible(&self, place: &Place, op: AssignOp, value: &Expr) -> bool {
+        let literal = match value {
+            Expr::Use(Operand::Passive(p)) | Expr::Passive(p) => {
+                syn::parse2::<syn::Expr>(p.tokens.clone()).is_ok_and(|e| {
+                    matches!(
+                        strip_parens(&e),
+                        syn::Expr::Lit(syn::ExprLit {
+                            lit: syn::Lit::Int(_),
+                            ..
+                        })
+                    )
+                })
+            }
+            _ => false,
+        };
+        literal
+            && place.index.is_none()
+            && place.fields.is_empty()
+            && op != AssignOp::Set
+            && !self.vars[place.var].active
     }
 
     /// The value of a recomputed expression (no clone: the reverse sweep owns it).
@@ -797,4 +975,114 @@ fn is_simple_passive(tokens: &TokenStream) -> bool {
         }
     }
     syn::parse2::<syn::Expr>(tokens.clone()).is_ok_and(|e| simple(&e))
+}
+
+/// Variables a statement reads, nested blocks included.
+fn stmt_reads(s: &Stmt) -> HashSet<VarId> {
+    let mut out = HashSet::new();
+    fn block(b: &Block, out: &mut HashSet<VarId>) {
+        for s in &b.stmts {
+            out.extend(stmt_reads(s));
+        }
+    }
+    match s {
+        Stmt::Let { init: Some(e), .. } => out.extend(expr_vars(e)),
+        Stmt::Assign { place, value, .. } => {
+            out.insert(place.var);
+            if let Some(i) = &place.index {
+                out.extend(i.vars.iter().copied());
+            }
+            out.extend(expr_vars(value));
+            if let Expr::Call { args, .. } | Expr::Rule { args, .. } = value {
+                for a in args {
+                    out.extend(arg_vars(a));
+                }
+            }
+        }
+        Stmt::If { then_b, else_b, .. } => {
+            block(then_b, &mut out);
+            block(else_b, &mut out);
+        }
+        Stmt::For {
+            iter_vars, body, ..
+        } => {
+            out.extend(iter_vars.iter().copied());
+            block(body, &mut out);
+        }
+        Stmt::While { body, .. } => block(body, &mut out),
+        Stmt::Meta(v) => {
+            out.insert(*v);
+        }
+        _ => {}
+    }
+    if let Stmt::Let {
+        init: Some(Expr::Call { args, callee, .. }),
+        ..
+    } = s
+    {
+        for a in args {
+            out.extend(arg_vars(a));
+        }
+        if let Callee::Method { recv, .. } = callee {
+            out.extend(arg_vars(recv));
+        }
+    }
+    if let Stmt::Let {
+        init: Some(Expr::Rule { args, .. }),
+        ..
+    } = s
+    {
+        for a in args {
+            out.extend(arg_vars(a));
+        }
+    }
+    out
+}
+
+fn arg_vars(a: &Arg) -> Vec<VarId> {
+    let mut out = Vec::new();
+    let mut op = |o: &Operand| match o {
+        Operand::Var(v, _) => out.push(*v),
+        Operand::Passive(p) => out.extend(p.vars.iter().copied()),
+    };
+    op(&a.op);
+    if let Some(list) = &a.list {
+        list.iter().for_each(op);
+    }
+    out
+}
+
+/// Variables a statement assigns, nested blocks included.
+fn stmt_writes(s: &Stmt) -> HashSet<VarId> {
+    match s {
+        Stmt::Assign { place, .. } => [place.var].into_iter().collect(),
+        Stmt::If { then_b, else_b, .. } => assigned_vars(then_b)
+            .union(&assigned_vars(else_b))
+            .copied()
+            .collect(),
+        Stmt::For { body, .. } | Stmt::While { body, .. } => assigned_vars(body),
+        _ => HashSet::new(),
+    }
+}
+
+/// The variables read by the `let` of `var` in `b`.
+fn expr_vars_of_let(b: &Block, var: VarId) -> Vec<VarId> {
+    b.stmts
+        .iter()
+        .find_map(|s| match s {
+            Stmt::Let {
+                var: v,
+                init: Some(e),
+                ..
+            } if *v == var => Some(expr_vars(e)),
+            _ => None,
+        })
+        .unwrap_or_default()
+}
+
+fn strip_parens(e: &syn::Expr) -> &syn::Expr {
+    match e {
+        syn::Expr::Paren(p) => strip_parens(&p.expr),
+        other => other,
+    }
 }

@@ -56,6 +56,8 @@ pub enum Stmt {
     For {
         iter_var: VarId,
         iter: TokenStream,
+        /// The variables `iter` reads.
+        iter_vars: Vec<VarId>,
         pat: TokenStream,
         body: Block,
     },

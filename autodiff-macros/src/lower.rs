@@ -784,6 +784,7 @@ impl Lowerer<'_> {
         }
         let iter_var = self.new_var("it", f.for_token.span, false);
         let iter = f.expr.to_token_stream();
+        let iter_vars = self.free_vars(&f.expr);
         let pat = f.pat.to_token_stream();
         let body = self.branch(|l, out| {
             for v in pat_vars(&f.pat, l.res) {
@@ -799,6 +800,7 @@ impl Lowerer<'_> {
         out.push(Stmt::For {
             iter_var,
             iter,
+            iter_vars,
             pat,
             body,
         });

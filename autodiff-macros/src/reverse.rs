@@ -35,29 +35,44 @@ impl Emitter<'_> {
                 });
                 out.extend(quote!(let (#(#pats,)*) = #tape.pop().unwrap_or_else(|| ::core::unreachable!());));
             }
-            // Recompute what the forward sweep did not tape, in declaration order.
-            for s in &b.stmts {
-                if let Stmt::Let {
-                    var, init: Some(e), ..
-                } = s
-                    && self.remat.contains(var)
-                {
-                    let id = self.id(*var);
-                    let value = self.forward_value(e);
-                    out.extend(quote!(let #id = #value;));
-                    if self.vars[*var].active {
-                        let m = self.meta_ident(*var);
-                        out.extend(quote!(let #m = #k::__private::meta(&#id);));
-                    }
-                }
-            }
             for v in self.declared_active(b) {
+                if self.remat.contains(&v) {
+                    continue;
+                }
                 let (d, m) = (self.adj_ident(v), self.meta_ident(v));
                 out.extend(quote!(let mut #d = #k::__private::zero_adj(&#m);));
             }
         }
-        for s in b.stmts.iter().rev() {
+        for (j, s) in b.stmts.iter().enumerate().rev() {
+            out.extend(self.recompute_before(b, j));
             out.extend(self.reverse_stmt(s));
+        }
+        out
+    }
+
+    /// Recomputes, in declaration order, the locals of `b` whose last reader is statement
+    /// `j`: the forward sweep did not tape them, and nothing they read has changed since.
+    fn recompute_before(&self, b: &Block, j: usize) -> TokenStream {
+        let k = self.krate;
+        let mut out = TokenStream::new();
+        for s in &b.stmts {
+            let Stmt::Let {
+                var, init: Some(e), ..
+            } = s
+            else {
+                continue;
+            };
+            if self.remat_at.get(var) != Some(&j) {
+                continue;
+            }
+            let id = self.id(*var);
+            let value = self.forward_value(e);
+            out.extend(quote!(let #id = #value;));
+            if self.vars[*var].active {
+                let (m, d) = (self.meta_ident(*var), self.adj_ident(*var));
+                out.extend(quote!(let #m = #k::__private::meta(&#id);));
+                out.extend(quote!(let mut #d = #k::__private::zero_adj(&#m);));
+            }
         }
         out
     }
@@ -100,13 +115,18 @@ impl Emitter<'_> {
             }
             Stmt::For {
                 iter_var,
+                iter,
                 pat,
                 body,
                 ..
             } if self.structural.contains(&body.scope) => {
-                let it = self.id(*iter_var);
                 let b = self.reverse_block(body, false);
-                quote!(for #pat in ::core::iter::Iterator::rev(#it) { #b })
+                if self.remat_iter.contains(iter_var) {
+                    quote!(for #pat in ::core::iter::Iterator::rev(#iter) { #b })
+                } else {
+                    let it = self.id(*iter_var);
+                    quote!(for #pat in ::core::iter::Iterator::rev(#it) { #b })
+                }
             }
             Stmt::While { count, body, .. } if self.structural.contains(&body.scope) => {
                 let n = self.id(*count);
@@ -141,6 +161,15 @@ impl Emitter<'_> {
         };
         if let Some(s) = &stack {
             out.extend(quote!(#target = #s.pop().unwrap_or_else(|| ::core::unreachable!());));
+        } else if self.inverted.borrow().contains(&key) {
+            let v = match value {
+                Expr::Use(Operand::Passive(p)) | Expr::Passive(p) => p.tokens.clone(),
+                _ => TokenStream::new(),
+            };
+            out.extend(match op {
+                AssignOp::Add => quote!(#target -= #v;),
+                _ => quote!(#target += #v;),
+            });
         }
         if !active {
             return out;
