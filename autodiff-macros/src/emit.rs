@@ -650,12 +650,37 @@ impl<'a> Emitter<'a> {
                 body,
                 ..
             } => {
+                // Stacks created for this body (its tape, its overwrites) are reserved for
+                // the trip count, which a range knows: no regrowth inside the loop.
+                let first_new = self.hoisted.borrow().len();
                 let b = self.forward_block(body, false);
-                if self.needed.contains(iter_var) && !self.remat_iter.contains(iter_var) {
-                    let it = self.id(*iter_var);
-                    quote!(let #it = #iter; for #pat in ::core::clone::Clone::clone(&#it) { #b })
+                let grown: Vec<Ident> = self.hoisted.borrow()[first_new..]
+                    .iter()
+                    .filter_map(|decl| decl.clone().into_iter().nth(2))
+                    .filter_map(|tt| match tt {
+                        proc_macro2::TokenTree::Ident(i) => Some(i),
+                        _ => None,
+                    })
+                    .collect();
+                let stored = self.needed.contains(iter_var) && !self.remat_iter.contains(iter_var);
+                let it = if stored {
+                    let id = self.id(*iter_var);
+                    quote!(#id)
                 } else {
-                    quote!(for #pat in #iter { #b })
+                    quote!((#iter))
+                };
+                let trips = format_ident!("__trips", span = Span::mixed_site());
+                let reserve = (!grown.is_empty()).then(|| {
+                    quote! {
+                        let #trips = ::core::iter::Iterator::size_hint(&#it).0;
+                        #(#grown.reserve(#trips);)*
+                    }
+                });
+                if stored {
+                    let id = self.id(*iter_var);
+                    quote!(let #id = #iter; { #reserve } for #pat in ::core::clone::Clone::clone(&#id) { #b })
+                } else {
+                    quote!({ #reserve } for #pat in #iter { #b })
                 }
             }
             Stmt::While { count, cond, body } => {
