@@ -252,8 +252,9 @@ impl<'a> Emitter<'a> {
                 base: Operand::Var(v, _),
                 index,
             } => {
-                let _ = (v, written);
-                is_simple_passive(&index.tokens)
+                // Recomputing an element read needs the array restored wherever it is written:
+                // only arrays the function never writes (its inputs) are worth it.
+                !written.contains(v) && is_simple_passive(&index.tokens)
             }
             Expr::Binary(_, l, r, _) => scalar(l) && scalar(r),
             Expr::Neg(x, _) | Expr::Use(x) => scalar(x),
@@ -995,6 +996,9 @@ fn is_simple_passive(tokens: &TokenStream) -> bool {
             syn::Expr::Field(f) => simple(&f.base),
             syn::Expr::MethodCall(m) => {
                 m.method == "len" && simple(&m.receiver) && m.args.is_empty()
+            }
+            syn::Expr::Range(r) => {
+                r.start.as_deref().is_none_or(simple) && r.end.as_deref().is_none_or(simple)
             }
             _ => false,
         }
