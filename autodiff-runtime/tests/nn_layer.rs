@@ -198,6 +198,113 @@ fn conv2d_no_bias_pullback() {
     .assert();
 }
 
+/// The adjoint of [`naive_conv`] by the definition: `(d_x, d_w, d_b)`.
+fn naive_conv_adjoint(
+    x: &Array4<f64>,
+    w: &Array4<f64>,
+    d_y: &Array4<f64>,
+    stride: usize,
+    padding: usize,
+) -> (Array4<f64>, Array4<f64>, Array1<f64>) {
+    let (_, c, h, wd) = x.dim();
+    let (_, _, kh, kw) = w.dim();
+    let mut d_x = Array4::zeros(x.raw_dim());
+    let mut d_w = Array4::zeros(w.raw_dim());
+    let mut d_b = Array1::zeros(w.dim().0);
+    for ((ni, oi, i, j), &g) in d_y.indexed_iter() {
+        d_b[oi] += g;
+        for ci in 0..c {
+            for p in 0..kh {
+                for q in 0..kw {
+                    let (ih, iw) = (
+                        (i * stride + p) as isize - padding as isize,
+                        (j * stride + q) as isize - padding as isize,
+                    );
+                    if ih >= 0 && iw >= 0 && (ih as usize) < h && (iw as usize) < wd {
+                        let (ih, iw) = (ih as usize, iw as usize);
+                        d_x[[ni, ci, ih, iw]] += w[[oi, ci, p, q]] * g;
+                        d_w[[oi, ci, p, q]] += x[[ni, ci, ih, iw]] * g;
+                    }
+                }
+            }
+        }
+    }
+    (d_x, d_w, d_b)
+}
+
+/// Forward and pullback against the definition over many geometries: stride 1 with an
+/// output as wide as the input (the span path of im2col / col2im: "same" padding, 1 x 1,
+/// kernels taller or shorter than wide, planes smaller than a block), wider or narrower
+/// outputs, strides 2 and 3, and non-standard layouts of every argument.
+#[test]
+fn conv2d_forward_and_pullback_match_the_definition_across_geometries() {
+    let mut rng = rng(114);
+    for (shape, kernel, stride, padding) in [
+        ((2, 3, 9, 8), (4, 3, 3, 3), 1, 1),
+        ((1, 2, 11, 13), (3, 2, 5, 5), 1, 2),
+        ((2, 2, 6, 7), (2, 2, 1, 1), 1, 0),
+        ((1, 2, 5, 6), (2, 2, 1, 3), 1, 1),
+        ((1, 2, 5, 6), (2, 2, 5, 3), 1, 1),
+        ((2, 1, 2, 3), (2, 1, 3, 3), 1, 1),
+        ((1, 1, 1, 1), (1, 1, 3, 3), 1, 1),
+        ((1, 3, 4, 40), (2, 3, 3, 3), 1, 1),
+        ((2, 2, 6, 5), (3, 2, 3, 3), 1, 2),
+        ((2, 2, 7, 6), (3, 2, 3, 3), 1, 0),
+        ((1, 2, 8, 9), (2, 2, 3, 3), 2, 1),
+        ((2, 1, 10, 7), (2, 1, 4, 2), 3, 2),
+        ((1, 2, 3, 3), (1, 2, 3, 3), 1, 4),
+    ] {
+        let x: Array4<f64> = uniform(&mut rng, shape, -1.0, 1.0);
+        let w: Array4<f64> = uniform(&mut rng, kernel, -1.0, 1.0);
+        let b: Array1<f64> = uniform(&mut rng, kernel.0, -1.0, 1.0);
+        let want = naive_conv(&x, &w, Some(&b), stride, padding);
+        let d_y = seed_like(&mut rng, &want);
+        let (want_dx, want_dw, want_db) = naive_conv_adjoint(&x, &w, &d_y, stride, padding);
+        let what = format!("x {shape:?}, w {kernel:?}, stride {stride}, padding {padding}");
+        let (y, pullback) = nn::conv2d_vjp(&x, &w, &b, stride, padding);
+        assert_close(&y, &want);
+        let (d_x, d_w, d_b) = pullback(d_y.clone());
+        assert_close(&d_x, &want_dx);
+        assert_close(&d_w, &want_dw);
+        for (u, v) in d_b.iter().zip(&want_db) {
+            assert!((u - v).abs() < 1e-12, "{what}: d_b {u} vs {v}");
+        }
+        let (y, pullback) = nn::conv2d_no_bias_vjp(&x, &w, stride, padding);
+        assert_close(&y, &naive_conv(&x, &w, None, stride, padding));
+        let (d_x, d_w) = pullback(d_y.clone());
+        assert_close(&d_x, &want_dx);
+        assert_close(&d_w, &want_dw);
+        // Column-major copies of every argument, and of the seed.
+        let f = |a: &Array4<f64>| a.t().as_standard_layout().into_owned().reversed_axes();
+        let (y, pullback) = nn::conv2d_vjp(&f(&x), &f(&w), &b, stride, padding);
+        assert_close(&y, &want);
+        let (d_x, d_w, _) = pullback(f(&d_y));
+        assert_close(&d_x, &want_dx);
+        assert_close(&d_w, &want_dw);
+    }
+}
+
+/// The span path in f32 at the benchmark's geometry (batch cut to 3), against the f64
+/// definition.
+#[test]
+fn conv2d_f32_same_padding_matches_the_definition() {
+    let mut rng = rng(115);
+    let x: Array4<f64> = uniform(&mut rng, (3, 16, 28, 28), -1.0, 1.0);
+    let w: Array4<f64> = uniform(&mut rng, (32, 16, 3, 3), -0.1, 0.1);
+    let b: Array1<f64> = uniform(&mut rng, 32, -0.1, 0.1);
+    let want = naive_conv(&x, &w, Some(&b), 1, 1);
+    let d_y = seed_like(&mut rng, &want);
+    let (want_dx, want_dw, want_db) = naive_conv_adjoint(&x, &w, &d_y, 1, 1);
+    let f = |a: &Array4<f64>| a.mapv(|v| v as f32);
+    let (y, pullback) = nn::conv2d_vjp(&f(&x), &f(&w), &b.mapv(|v| v as f32), 1, 1);
+    let (d_x, d_w, d_b) = pullback(f(&d_y));
+    let close = |got: f32, want: f64, scale: f64| (f64::from(got) - want).abs() <= 1e-5 * scale;
+    assert!(y.iter().zip(&want).all(|(&u, &v)| close(u, v, 4.0)));
+    assert!(d_x.iter().zip(&want_dx).all(|(&u, &v)| close(u, v, 4.0)));
+    assert!(d_w.iter().zip(&want_dw).all(|(&u, &v)| close(u, v, 100.0)));
+    assert!(d_b.iter().zip(&want_db).all(|(&u, &v)| close(u, v, 100.0)));
+}
+
 #[test]
 #[should_panic(expected = "nn::conv2d: stride must be positive, got 0")]
 fn conv2d_rejects_zero_stride() {

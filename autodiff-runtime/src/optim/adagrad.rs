@@ -1,6 +1,8 @@
 //! Adagrad.
 
-use super::{Optimizer, State, Update, check_lr, check_non_negative, check_positive, l2};
+use super::{
+    Optimizer, State, Update, check_lr, check_non_negative, check_positive, const_bool, l2,
+};
 use crate::{Differentiable, Real};
 
 /// Adagrad, as PyTorch's `torch.optim.Adagrad`.
@@ -169,18 +171,21 @@ impl Update for Hyper {
         let Hyper {
             lr,
             lr_decay,
-            weight_decay: wd,
+            weight_decay,
             eps,
             ..
         } = *self;
-        let clr = lr / (1.0 + (t - 1) as f64 * lr_decay);
+        let clr = T::from_f64(lr / (1.0 + (t - 1) as f64 * lr_decay));
+        let (wd, eps) = (T::from_f64(weight_decay), T::from_f64(eps));
         let sum = &mut slots[0];
-        for ((p, &g), s) in p.iter_mut().zip(g).zip(sum.iter_mut()) {
-            let theta = p.to_f64();
-            let g = l2(g.to_f64(), theta, wd);
-            let s_i = s.to_f64() + g * g;
-            *s = T::from_f64(s_i);
-            *p = T::from_f64(theta - clr * g / (s_i.sqrt() + eps));
-        }
+        const_bool!(DECAY = weight_decay != 0.0 => {
+            for ((p, &g), s) in p.iter_mut().zip(g).zip(sum.iter_mut()) {
+                let theta = *p;
+                let g = l2::<T, DECAY>(g, theta, wd);
+                let s_i = *s + g * g;
+                *s = s_i;
+                *p = theta - clr * g / (s_i.sqrt() + eps);
+            }
+        })
     }
 }

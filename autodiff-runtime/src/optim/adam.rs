@@ -1,7 +1,8 @@
 //! Adam and AdamW.
 
 use super::{
-    Optimizer, State, Update, check_beta, check_lr, check_non_negative, check_positive, l2,
+    Optimizer, State, Update, check_beta, check_lr, check_non_negative, check_positive, const_bool,
+    l2,
 };
 use crate::{Differentiable, Real};
 
@@ -70,46 +71,99 @@ impl Update for Hyper {
             beta1,
             beta2,
             eps,
-            weight_decay: wd,
+            weight_decay,
             amsgrad,
             decoupled,
             ..
         } = *self;
         let t = t as f64;
-        let bias1 = 1.0 - beta1.powf(t);
-        let bias2_sqrt = (1.0 - beta2.powf(t)).sqrt();
-        let step_size = lr / bias1;
+        let k = Scalars {
+            beta1: T::from_f64(beta1),
+            one_minus_beta1: T::from_f64(1.0 - beta1),
+            beta2: T::from_f64(beta2),
+            one_minus_beta2: T::from_f64(1.0 - beta2),
+            eps: T::from_f64(eps),
+            wd: T::from_f64(weight_decay),
+            decay: T::from_f64(1.0 - lr * weight_decay),
+            bias2_sqrt: T::from_f64((1.0 - beta2.powf(t)).sqrt()),
+            step_size: T::from_f64(lr / (1.0 - beta1.powf(t))),
+        };
         let (m, rest) = slots
             .split_first_mut()
             .expect("Adam keeps two state buffers");
         let (v, rest) = rest
             .split_first_mut()
             .expect("Adam keeps two state buffers");
-        let mut v_max = rest.first_mut().filter(|_| amsgrad);
-        for i in 0..p.len() {
-            let mut theta = p[i].to_f64();
-            let mut g = g[i].to_f64();
-            if decoupled {
-                theta *= 1.0 - lr * wd;
-            } else {
-                g = l2(g, theta, wd);
-            }
-            let m_i = beta1 * m[i].to_f64() + (1.0 - beta1) * g;
-            let v_i = beta2 * v[i].to_f64() + (1.0 - beta2) * g * g;
-            m[i] = T::from_f64(m_i);
-            v[i] = T::from_f64(v_i);
-            let v_hat = match v_max.as_deref_mut() {
+        let p_g_m_v = p.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut());
+        const_bool!(DECAY = weight_decay != 0.0 => const_bool!(DECOUPLED = decoupled => {
+            match rest.first_mut().filter(|_| amsgrad) {
                 Some(v_max) => {
-                    let vm = v_max[i].to_f64().max(v_i);
-                    v_max[i] = T::from_f64(vm);
-                    vm
+                    for ((((p, &g), m), v), v_max) in p_g_m_v.zip(v_max.iter_mut()) {
+                        adam::<T, DECAY, DECOUPLED>(&k, p, g, m, v, Some(v_max));
+                    }
                 }
-                None => v_i,
-            };
-            let denom = v_hat.sqrt() / bias2_sqrt + eps;
-            p[i] = T::from_f64(theta - step_size * m_i / denom);
-        }
+                None => {
+                    for (((p, &g), m), v) in p_g_m_v {
+                        adam::<T, DECAY, DECOUPLED>(&k, p, g, m, v, None);
+                    }
+                }
+            }
+        }))
     }
+}
+
+/// The scalars of one Adam step, in the parameters' precision.
+struct Scalars<T> {
+    beta1: T,
+    one_minus_beta1: T,
+    beta2: T,
+    one_minus_beta2: T,
+    eps: T,
+    /// λ
+    wd: T,
+    /// `1 − γ λ`, AdamW's decay factor.
+    decay: T,
+    /// `√(1 − β2ᵗ)`
+    bias2_sqrt: T,
+    /// `γ / (1 − β1ᵗ)`
+    step_size: T,
+}
+
+/// One element of an Adam or AdamW step (`DECOUPLED`), with weight decay if `DECAY` and
+/// AMSGrad if `v_max` is given. Inlined into loops whose arms fix `v_max`, so that no
+/// branch is left per element.
+#[inline(always)]
+fn adam<T: Real, const DECAY: bool, const DECOUPLED: bool>(
+    k: &Scalars<T>,
+    p: &mut T,
+    g: T,
+    m: &mut T,
+    v: &mut T,
+    v_max: Option<&mut T>,
+) {
+    let mut theta = *p;
+    let mut g = g;
+    if DECOUPLED {
+        if DECAY {
+            theta *= k.decay;
+        }
+    } else {
+        g = l2::<T, DECAY>(g, theta, k.wd);
+    }
+    let m_i = k.beta1 * *m + k.one_minus_beta1 * g;
+    let v_i = k.beta2 * *v + k.one_minus_beta2 * g * g;
+    *m = m_i;
+    *v = v_i;
+    let v_hat = match v_max {
+        Some(v_max) => {
+            let vm = v_max.max(v_i);
+            *v_max = vm;
+            vm
+        }
+        None => v_i,
+    };
+    let denom = v_hat.sqrt() / k.bias2_sqrt + k.eps;
+    *p = theta - k.step_size * m_i / denom;
 }
 
 macro_rules! adam_builders {

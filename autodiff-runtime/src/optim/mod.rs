@@ -16,9 +16,12 @@
 //! Each constructor takes the learning rate; the other hyper-parameters are builder
 //! methods, which panic on invalid values with a message naming the value. The state is
 //! kept in the optimizer, one buffer per parameter buffer (in the order of
-//! [`Differentiable::leaves_mut`]), in the parameter's own precision; the arithmetic of an
-//! update is done in `f64`. The state is created at the first step, so an optimizer serves
-//! one model: a model whose buffers change between steps is a panic.
+//! [`Differentiable::leaves_mut`]), in the parameter's own precision, and the update is
+//! computed in that precision too, as PyTorch does: the hyper-parameters and the per-step
+//! scalars (Adam's step size and bias corrections, Adagrad's decayed learning rate) are
+//! computed in `f64` and rounded once per buffer. The state is created at the first step,
+//! so an optimizer serves one model: a model whose buffers change between steps is a
+//! panic.
 //!
 //! Around the optimizers: [`clip_grad_norm`] and [`clip_grad_value`] rescale gradients,
 //! a [`Scheduler`] drives any optimizer's learning rate through an [`LrSchedule`]
@@ -165,7 +168,7 @@ pub(crate) trait Update {
         0.0
     }
     /// Updates one parameter buffer `p` from its gradient `g` at step `t` (1-based), with
-    /// its `slots()` state buffers.
+    /// its `slots()` state buffers, computing in `T`.
     fn update<T: Real>(&self, t: u64, p: &mut [T], g: &[T], slots: &mut [Vec<T>]);
 }
 
@@ -262,16 +265,29 @@ fn precision(is_f32: bool) -> &'static str {
     if is_f32 { "f32" } else { "f64" }
 }
 
-/// `g + λ θ`, the gradient with L2 weight decay (skipped when `λ = 0`, as PyTorch does, so
-/// that a non-finite parameter does not turn the gradient into NaN).
+/// `g + λ θ`, the gradient with L2 weight decay, when `DECAY`; else `g`. Callers set
+/// `DECAY = λ ≠ 0` once per buffer (see [`const_bool!`]): skipping the decay when `λ = 0`
+/// is what PyTorch does, so that a non-finite parameter does not turn the gradient into NaN.
 #[inline(always)]
-pub(crate) fn l2(g: f64, theta: f64, weight_decay: f64) -> f64 {
-    if weight_decay != 0.0 {
-        g + weight_decay * theta
-    } else {
-        g
-    }
+pub(crate) fn l2<T: Real, const DECAY: bool>(g: T, theta: T, weight_decay: T) -> T {
+    if DECAY { g + weight_decay * theta } else { g }
 }
+
+/// Evaluates `$body` with the `bool` constant `$name` set to the run-time condition
+/// `$cond`: the test is made once, and each arm is compiled with the constant, so the
+/// loops in `$body` carry no per-element branch on it.
+macro_rules! const_bool {
+    ($name:ident = $cond:expr => $body:expr) => {
+        if $cond {
+            const $name: bool = true;
+            $body
+        } else {
+            const $name: bool = false;
+            $body
+        }
+    };
+}
+pub(crate) use const_bool;
 
 /// Applies `f` to every element of a tangent, in `f64`.
 pub(crate) fn map_tangent<T: Tangent>(t: &mut T, f: impl Fn(f64) -> f64) {

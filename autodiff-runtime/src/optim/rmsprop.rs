@@ -1,7 +1,8 @@
 //! RMSprop.
 
 use super::{
-    Optimizer, State, Update, check_lr, check_non_negative, check_positive, check_unit, l2,
+    Optimizer, State, Update, check_lr, check_non_negative, check_positive, check_unit, const_bool,
+    l2,
 };
 use crate::{Differentiable, Real};
 
@@ -187,39 +188,92 @@ impl Update for Hyper {
             lr,
             alpha,
             eps,
-            weight_decay: wd,
-            momentum: mu,
+            weight_decay,
+            momentum,
             centered,
         } = *self;
+        let k = Scalars {
+            lr: T::from_f64(lr),
+            alpha: T::from_f64(alpha),
+            one_minus_alpha: T::from_f64(1.0 - alpha),
+            eps: T::from_f64(eps),
+            wd: T::from_f64(weight_decay),
+            mu: T::from_f64(momentum),
+        };
         let (v, rest) = slots
             .split_first_mut()
             .expect("RmsProp keeps a square average");
         let mut rest = rest.iter_mut();
-        let mut b = if mu > 0.0 { rest.next() } else { None };
-        let mut g_avg = if centered { rest.next() } else { None };
-        for i in 0..p.len() {
-            let theta = p[i].to_f64();
-            let g = l2(g[i].to_f64(), theta, wd);
-            let v_i = alpha * v[i].to_f64() + (1.0 - alpha) * g * g;
-            v[i] = T::from_f64(v_i);
-            let var = match g_avg.as_deref_mut() {
-                Some(g_avg) => {
-                    let a = alpha * g_avg[i].to_f64() + (1.0 - alpha) * g;
-                    g_avg[i] = T::from_f64(a);
-                    v_i - a * a
+        let b = if momentum > 0.0 { rest.next() } else { None };
+        let g_avg = if centered { rest.next() } else { None };
+        let p_g_v = p.iter_mut().zip(g).zip(v.iter_mut());
+        const_bool!(DECAY = weight_decay != 0.0 => match (b, g_avg) {
+            (None, None) => {
+                for ((p, &g), v) in p_g_v {
+                    rms_prop::<T, DECAY>(&k, p, g, v, None, None);
                 }
-                None => v_i,
-            };
-            let denom = var.sqrt() + eps;
-            let delta = match b.as_deref_mut() {
-                Some(b) => {
-                    let b_i = mu * b[i].to_f64() + g / denom;
-                    b[i] = T::from_f64(b_i);
-                    b_i
+            }
+            (Some(b), None) => {
+                for (((p, &g), v), b) in p_g_v.zip(b.iter_mut()) {
+                    rms_prop::<T, DECAY>(&k, p, g, v, Some(b), None);
                 }
-                None => g / denom,
-            };
-            p[i] = T::from_f64(theta - lr * delta);
-        }
+            }
+            (None, Some(a)) => {
+                for (((p, &g), v), a) in p_g_v.zip(a.iter_mut()) {
+                    rms_prop::<T, DECAY>(&k, p, g, v, None, Some(a));
+                }
+            }
+            (Some(b), Some(a)) => {
+                for ((((p, &g), v), b), a) in p_g_v.zip(b.iter_mut()).zip(a.iter_mut()) {
+                    rms_prop::<T, DECAY>(&k, p, g, v, Some(b), Some(a));
+                }
+            }
+        })
     }
+}
+
+/// The scalars of one RMSprop step, in the parameters' precision.
+struct Scalars<T> {
+    lr: T,
+    alpha: T,
+    one_minus_alpha: T,
+    eps: T,
+    wd: T,
+    mu: T,
+}
+
+/// One element of an RMSprop step, with weight decay if `DECAY`, momentum if `b` is given
+/// and centered if `g_avg` is. Inlined into loops whose arms fix the options, so that no
+/// branch is left per element.
+#[inline(always)]
+fn rms_prop<T: Real, const DECAY: bool>(
+    k: &Scalars<T>,
+    p: &mut T,
+    g: T,
+    v: &mut T,
+    b: Option<&mut T>,
+    g_avg: Option<&mut T>,
+) {
+    let theta = *p;
+    let g = l2::<T, DECAY>(g, theta, k.wd);
+    let v_i = k.alpha * *v + k.one_minus_alpha * g * g;
+    *v = v_i;
+    let var = match g_avg {
+        Some(g_avg) => {
+            let a = k.alpha * *g_avg + k.one_minus_alpha * g;
+            *g_avg = a;
+            v_i - a * a
+        }
+        None => v_i,
+    };
+    let denom = var.sqrt() + k.eps;
+    let delta = match b {
+        Some(b) => {
+            let b_i = k.mu * *b + g / denom;
+            *b = b_i;
+            b_i
+        }
+        None => g / denom,
+    };
+    *p = theta - k.lr * delta;
 }

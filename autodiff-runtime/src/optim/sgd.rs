@@ -1,6 +1,6 @@
 //! Stochastic gradient descent with momentum, dampening, Nesterov and weight decay.
 
-use super::{Optimizer, State, Update, check_lr, check_non_negative, check_unit, l2};
+use super::{Optimizer, State, Update, check_lr, check_non_negative, check_unit, const_bool, l2};
 use crate::{Differentiable, Real};
 
 /// Stochastic gradient descent, as PyTorch's `torch.optim.SGD`.
@@ -189,33 +189,30 @@ impl Update for Hyper {
     fn update<T: Real>(&self, t: u64, p: &mut [T], g: &[T], slots: &mut [Vec<T>]) {
         let Hyper {
             lr,
-            momentum: mu,
+            momentum,
             dampening,
-            weight_decay: wd,
+            weight_decay,
             nesterov,
         } = *self;
-        match slots {
+        let lr = T::from_f64(lr);
+        let (mu, keep) = (T::from_f64(momentum), T::from_f64(1.0 - dampening));
+        let wd = T::from_f64(weight_decay);
+        const_bool!(DECAY = weight_decay != 0.0 => match slots {
             [] => {
                 for (p, &g) in p.iter_mut().zip(g) {
-                    let (theta, g) = (p.to_f64(), g.to_f64());
-                    let g = l2(g, theta, wd);
-                    *p = T::from_f64(theta - lr * g);
+                    let g = l2::<T, DECAY>(g, *p, wd);
+                    *p -= lr * g;
                 }
             }
-            [b, ..] => {
+            [b, ..] => const_bool!(FIRST = t == 1 => const_bool!(NESTEROV = nesterov => {
                 for ((p, &g), b) in p.iter_mut().zip(g).zip(b.iter_mut()) {
-                    let (theta, g) = (p.to_f64(), g.to_f64());
-                    let g = l2(g, theta, wd);
-                    let buf = if t == 1 {
-                        g
-                    } else {
-                        mu * b.to_f64() + (1.0 - dampening) * g
-                    };
-                    *b = T::from_f64(buf);
-                    let g = if nesterov { g + mu * buf } else { buf };
-                    *p = T::from_f64(theta - lr * g);
+                    let g = l2::<T, DECAY>(g, *p, wd);
+                    let buf = if FIRST { g } else { mu * *b + keep * g };
+                    *b = buf;
+                    let g = if NESTEROV { g + mu * buf } else { buf };
+                    *p -= lr * g;
                 }
-            }
-        }
+            })),
+        })
     }
 }
