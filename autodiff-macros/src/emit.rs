@@ -48,8 +48,9 @@ pub struct Emitter<'a> {
     next_stack: std::cell::Cell<usize>,
     /// The stack each restoring assignment pushes to, by statement address.
     pub(crate) stacks: std::cell::RefCell<std::collections::HashMap<usize, Ident>>,
-    /// Declarations hoisted to the top of the forward sweep (tapes and stacks).
-    pub hoisted: std::cell::RefCell<Vec<TokenStream>>,
+    /// Stacks declared at the top of the forward sweep (scope tapes and save-stacks), in
+    /// order of creation: `let mut NAME = Vec::new();` each.
+    pub hoisted: std::cell::RefCell<Vec<Ident>>,
 }
 
 impl<'a> Emitter<'a> {
@@ -497,9 +498,7 @@ impl<'a> Emitter<'a> {
 
     fn hoist_stack(&self, prefix: &str) -> Ident {
         let name = self.fresh(prefix);
-        self.hoisted
-            .borrow_mut()
-            .push(quote!(let mut #name = ::std::vec::Vec::new();));
+        self.hoisted.borrow_mut().push(name.clone());
         name
     }
 
@@ -539,9 +538,7 @@ impl<'a> Emitter<'a> {
             if !kept.is_empty() {
                 let tape = self.tape_ident(b.scope);
                 out.extend(quote!(#tape.push((#(#kept,)*));));
-                self.hoisted
-                    .borrow_mut()
-                    .push(quote!(let mut #tape = ::std::vec::Vec::new();));
+                self.hoisted.borrow_mut().push(tape);
             }
         }
         out
@@ -655,14 +652,7 @@ impl<'a> Emitter<'a> {
                 // the trip count, which a range knows: no regrowth inside the loop.
                 let first_new = self.hoisted.borrow().len();
                 let b = self.forward_block(body, false);
-                let grown: Vec<Ident> = self.hoisted.borrow()[first_new..]
-                    .iter()
-                    .filter_map(|decl| decl.clone().into_iter().nth(2))
-                    .filter_map(|tt| match tt {
-                        proc_macro2::TokenTree::Ident(i) => Some(i),
-                        _ => None,
-                    })
-                    .collect();
+                let grown: Vec<Ident> = self.hoisted.borrow()[first_new..].to_vec();
                 let stored = self.needed.contains(iter_var) && !self.remat_iter.contains(iter_var);
                 let it = if stored {
                     let id = self.id(*iter_var);

@@ -260,7 +260,12 @@ fn vjp_body(
     let em = Emitter::new(k, lowered);
     let forward = em.forward_block(&lowered.body, true);
     let reverse = em.reverse_block(&lowered.body, true);
-    let hoisted = em.hoisted.borrow().clone();
+    let hoisted: Vec<_> = em
+        .hoisted
+        .borrow()
+        .iter()
+        .map(|name| quote!(let mut #name = ::std::vec::Vec::new();))
+        .collect();
 
     // wrt inputs: the receiver first, then parameters in order.
     let mut wrt_vars = Vec::new();

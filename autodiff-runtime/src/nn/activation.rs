@@ -149,50 +149,6 @@ pub fn sigmoid_vjp<A: Real, D: Dimension>(
     (y, pullback)
 }
 
-// ---- tanh ----
-
-/// Hyperbolic tangent, elementwise.
-///
-/// ```text
-/// y   = tanh(x)
-/// d_x = d_y · (1 - y²)
-/// ```
-///
-/// # Examples
-/// ```
-/// use autodiff_runtime::nn;
-/// use ndarray::array;
-///
-/// assert_eq!(nn::tanh(&array![0.0_f64, 1e4]), array![0.0, 1.0]);
-/// ```
-pub fn tanh<A: Real, D: Dimension>(x: &Array<A, D>) -> Array<A, D> {
-    x.mapv(A::tanh)
-}
-
-/// Vector-Jacobian product of [`tanh`]: its value and the pullback `d_y ↦ d_x`.
-///
-/// # Examples
-/// ```
-/// use autodiff_runtime::nn;
-/// use ndarray::array;
-///
-/// let (_, pullback) = nn::tanh_vjp(&array![0.0_f64]);
-/// assert_eq!(pullback(array![2.0]), array![2.0]);
-/// ```
-#[allow(clippy::type_complexity)]
-pub fn tanh_vjp<A: Real, D: Dimension>(
-    x: &Array<A, D>,
-) -> (
-    Array<A, D>,
-    impl FnOnce(Array<A, D>) -> Array<A, D> + use<A, D>,
-) {
-    let y = tanh(x);
-    let kept = y.clone();
-    // d_x = d_y · (1 - y²)
-    let pullback = move |d_y| pull("tanh", d_y, &kept, |d, y| d * (A::one() - y * y));
-    (y, pullback)
-}
-
 // ---- gelu ----
 
 /// Gaussian error linear unit in its exact form (PyTorch's default), elementwise.

@@ -44,7 +44,7 @@ pub use norm::*;
 pub use pool::*;
 
 // The same functions as in `ops`, next to the other activations.
-pub use crate::ops::{log_softmax, log_softmax_vjp, softmax, softmax_vjp};
+pub use crate::ops::{log_softmax, log_softmax_vjp, softmax, softmax_vjp, tanh, tanh_vjp};
 
 use ndarray::{Array, Dimension};
 
