@@ -50,3 +50,26 @@ fn expansions_compile_under_strict_lints() {
     let (v, (dw, dv)) = array_constructs_grad(&w, &Array1::from(vec![0.4, -0.3, 0.8]));
     assert!(v.is_finite() && dw.dim() == (2, 3) && dv.len() == 3);
 }
+
+/// A loop body the reverse sweep runs again (work arrays rewritten every iteration) and an
+/// element adjoint summed over an inner loop.
+#[differentiable]
+pub fn checkpointed_constructs(m: &[f64], x: &[f64]) -> f64 {
+    let d = m.len();
+    let mut w = vec![0.0; d];
+    let mut s = 0.0;
+    for i in 0..x.len() {
+        for j in 0..d {
+            w[j] = x[i] - m[j];
+        }
+        for a in 0..d {
+            for b in a + 1..d {
+                w[b] += w[a] * m[a];
+            }
+        }
+        for j in 0..d {
+            s += w[j] * w[j];
+        }
+    }
+    s
+}

@@ -48,6 +48,22 @@ pub struct Emitter<'a> {
     next_stack: std::cell::Cell<usize>,
     /// The stack each restoring assignment pushes to, by statement address.
     pub(crate) stacks: std::cell::RefCell<std::collections::HashMap<usize, Ident>>,
+    /// Loop bodies run plainly in the forward sweep and again, with their tape, in the
+    /// reverse sweep (see `checkpoint`).
+    pub(crate) checkpointed: HashSet<usize>,
+    /// Element reads in checkpointed bodies of arrays that do not change between the read
+    /// and its reverse: recomputed like reads of inputs.
+    pub(crate) stable_reads: HashSet<VarId>,
+    /// What checkpointed bodies write from outside: read back only by their stable reads.
+    pub(crate) rerun_writes: HashSet<VarId>,
+    /// A block `collect_needs` leaves out (see `needed_outside`).
+    pub(crate) skip_scope: Option<usize>,
+    /// Element reads whose adjoint the reverse sweep sums in a local over their loop: the
+    /// local's name.
+    pub(crate) loop_sums: std::cell::RefCell<std::collections::HashMap<VarId, Ident>>,
+    /// Emitting the forward code of a checkpointed body for the forward sweep: no tapes, no
+    /// saved values.
+    plain: std::cell::Cell<bool>,
     /// Stacks declared at the top of the forward sweep (scope tapes and save-stacks), in
     /// order of creation: `let mut NAME = Vec::new();` each.
     pub hoisted: std::cell::RefCell<Vec<Ident>>,
@@ -68,18 +84,74 @@ impl<'a> Emitter<'a> {
             next_stack: std::cell::Cell::new(0),
             stacks: Default::default(),
             hoisted: Default::default(),
+            checkpointed: HashSet::new(),
+            stable_reads: HashSet::new(),
+            rerun_writes: HashSet::new(),
+            skip_scope: None,
+            loop_sums: Default::default(),
+            plain: std::cell::Cell::new(false),
         };
-        e.analyze(&lowered.body);
+        let tail = match &lowered.tail {
+            Operand::Var(v, _) => vec![*v],
+            Operand::Passive(p) => p.vars.clone(),
+        };
+        e.analyze(&lowered.body, &tail);
         e
     }
 
     // ---- analysis: what the reverse sweep needs ----
 
-    fn analyze(&mut self, body: &Block) {
-        // Needs do not depend on the structure, but which statements are structural depends
-        // on needs (a passive assignment to a needed variable must be restored), and what is
-        // recomputed needs its operands: iterate to a fixed point.
+    fn analyze(&mut self, body: &Block, tail: &[VarId]) {
         let written = assigned_vars(body);
+        self.settle(body, &written);
+        // Loops run again in the reverse sweep need what they read from outside; that may
+        // make other values needed, which may in turn disqualify a loop that writes them.
+        let mut candidates = self.checkpoint_candidates(body, tail);
+        while !candidates.is_empty() {
+            for c in &candidates {
+                self.needed.extend(c.reads.iter().copied());
+            }
+            self.settle(body, &written);
+            let before = candidates.len();
+            let all_reads: Vec<HashSet<VarId>> =
+                candidates.iter().map(|c| c.reads.clone()).collect();
+            let outside: Vec<HashSet<VarId>> = candidates
+                .iter()
+                .map(|c| self.needed_outside(body, c.scope))
+                .collect();
+            let mut i = 0;
+            candidates.retain(|c| {
+                let others = all_reads
+                    .iter()
+                    .enumerate()
+                    .filter(|&(j, _)| j != i)
+                    .flat_map(|(_, r)| r);
+                let read_back: HashSet<VarId> = outside[i].iter().chain(others).copied().collect();
+                i += 1;
+                c.writes.iter().all(|w| !read_back.contains(w))
+            });
+            if candidates.len() == before {
+                break;
+            }
+        }
+        if !candidates.is_empty() {
+            // What the chosen bodies write and nobody reads back: their stable element reads
+            // are recomputed from those arrays, which need no restoring for it.
+            for c in &candidates {
+                self.stable_reads.extend(c.stable.iter().copied());
+                let unread = c.writes.iter().filter(|w| !self.needed.contains(w));
+                self.rerun_writes.extend(unread.copied());
+            }
+            self.checkpointed = candidates.iter().map(|c| c.scope).collect();
+            self.settle(body, &written);
+        }
+        self.collect_restored(body);
+    }
+
+    /// Needs do not depend on the structure, but which statements are structural depends
+    /// on needs (a passive assignment to a needed variable must be restored), and what is
+    /// recomputed needs its operands: iterate to a fixed point.
+    fn settle(&mut self, body: &Block, written: &HashSet<VarId>) {
         for round in 0.. {
             let before = (
                 self.needed.len(),
@@ -96,7 +168,7 @@ impl<'a> Emitter<'a> {
             }
             self.collect_needs(body);
             self.mark_structural(body);
-            self.collect_remat(body, &written);
+            self.collect_remat(body, written);
             if (
                 self.needed.len(),
                 self.structural.len(),
@@ -106,7 +178,6 @@ impl<'a> Emitter<'a> {
                 break;
             }
         }
-        self.collect_restored(body);
     }
 
     /// Decides which locals of inner scopes the reverse sweep recomputes instead of taping,
@@ -208,7 +279,7 @@ impl<'a> Emitter<'a> {
             return None;
         }
         let wanted = self.needed.contains(&var) || self.vars[var].active;
-        if !wanted || !self.is_pure_scalar(e, written) {
+        if !wanted || !self.is_pure_scalar(var, e, written) {
             return None;
         }
         let mut last = k;
@@ -243,7 +314,7 @@ impl<'a> Emitter<'a> {
 
     /// Scalar arithmetic, float methods and element reads of arrays nobody writes: cheap to
     /// recompute and free of side effects.
-    fn is_pure_scalar(&self, e: &Expr, written: &HashSet<VarId>) -> bool {
+    fn is_pure_scalar(&self, var: VarId, e: &Expr, written: &HashSet<VarId>) -> bool {
         let scalar = |o: &Operand| match o {
             Operand::Var(v, f) => f.is_empty() && (self.vars[*v].scalar || self.remat.contains(v)),
             Operand::Passive(p) => is_simple_passive(&p.tokens),
@@ -255,7 +326,8 @@ impl<'a> Emitter<'a> {
             } => {
                 // Recomputing an element read needs the array restored wherever it is written:
                 // only arrays the function never writes (its inputs) are worth it.
-                !written.contains(v) && is_simple_passive(&index.tokens)
+                (!written.contains(v) || self.stable_reads.contains(&var))
+                    && is_simple_passive(&index.tokens)
             }
             Expr::Binary(_, l, r, _) => scalar(l) && scalar(r),
             Expr::Neg(x, _) | Expr::Use(x) => scalar(x),
@@ -272,7 +344,10 @@ impl<'a> Emitter<'a> {
         }
     }
 
-    fn collect_needs(&mut self, b: &Block) {
+    pub(crate) fn collect_needs(&mut self, b: &Block) {
+        if self.skip_scope == Some(b.scope) {
+            return;
+        }
         for s in &b.stmts {
             match s {
                 Stmt::Let {
@@ -449,7 +524,9 @@ impl<'a> Emitter<'a> {
                     place,
                     first: false,
                     ..
-                } if self.needed.contains(&place.var) => {
+                } if self.needed.contains(&place.var)
+                    && !self.rerun_writes.contains(&place.var) =>
+                {
                     self.restored.insert(place.var);
                 }
                 Stmt::If { then_b, else_b, .. } => {
@@ -533,7 +610,7 @@ impl<'a> Emitter<'a> {
         for s in &b.stmts {
             out.extend(self.forward_stmt(s));
         }
-        if !top && self.structural.contains(&b.scope) {
+        if !top && self.structural.contains(&b.scope) && !self.plain.get() {
             let kept = self.kept(b);
             if !kept.is_empty() {
                 let tape = self.tape_ident(b.scope);
@@ -651,7 +728,10 @@ impl<'a> Emitter<'a> {
                 // Stacks created for this body (its tape, its overwrites) are reserved for
                 // the trip count, which a range knows: no regrowth inside the loop.
                 let first_new = self.hoisted.borrow().len();
+                let checkpointed = self.checkpointed.contains(&body.scope);
+                let was_plain = self.plain.replace(self.plain.get() || checkpointed);
                 let b = self.forward_block(body, false);
+                self.plain.set(was_plain);
                 let grown: Vec<Ident> = self.hoisted.borrow()[first_new..].to_vec();
                 let stored = self.needed.contains(iter_var) && !self.remat_iter.contains(iter_var);
                 let it = if stored {
@@ -714,7 +794,7 @@ impl<'a> Emitter<'a> {
         if invertible && !first && self.restored.contains(&place.var) {
             self.inverted.borrow_mut().insert(key);
         }
-        let push = !first && self.restored.contains(&place.var) && !invertible;
+        let push = !first && self.restored.contains(&place.var) && !invertible && !self.plain.get();
         let stack = push.then(|| self.hoist_stack("s"));
         let mut out = TokenStream::new();
         let new = self.fresh("new");
@@ -944,7 +1024,7 @@ pub(crate) fn assigned_vars(b: &Block) -> HashSet<VarId> {
 }
 
 /// Every variable an expression reads, passive operands included.
-fn expr_vars(e: &Expr) -> Vec<VarId> {
+pub(crate) fn expr_vars(e: &Expr) -> Vec<VarId> {
     let mut out = Vec::new();
     let mut op = |o: &Operand| match o {
         Operand::Var(v, _) => out.push(*v),
@@ -973,7 +1053,7 @@ fn expr_vars(e: &Expr) -> Vec<VarId> {
 
 /// A passive expression made of literals, names and arithmetic (no calls that could have
 /// side effects), safe to evaluate again.
-fn is_simple_passive(tokens: &TokenStream) -> bool {
+pub(crate) fn is_simple_passive(tokens: &TokenStream) -> bool {
     fn simple(e: &syn::Expr) -> bool {
         match e {
             syn::Expr::Lit(_) | syn::Expr::Path(_) => true,
@@ -997,7 +1077,7 @@ fn is_simple_passive(tokens: &TokenStream) -> bool {
 }
 
 /// Variables a statement reads, nested blocks included.
-fn stmt_reads(s: &Stmt) -> HashSet<VarId> {
+pub(crate) fn stmt_reads(s: &Stmt) -> HashSet<VarId> {
     let mut out = HashSet::new();
     fn block(b: &Block, out: &mut HashSet<VarId>) {
         for s in &b.stmts {
@@ -1072,7 +1152,7 @@ fn arg_vars(a: &Arg) -> Vec<VarId> {
 }
 
 /// Variables a statement assigns, nested blocks included.
-fn stmt_writes(s: &Stmt) -> HashSet<VarId> {
+pub(crate) fn stmt_writes(s: &Stmt) -> HashSet<VarId> {
     match s {
         Stmt::Assign { place, .. } => [place.var].into_iter().collect(),
         Stmt::If { then_b, else_b, .. } => assigned_vars(then_b)

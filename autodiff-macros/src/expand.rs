@@ -100,6 +100,28 @@ fn expand_fn(args: &Args, item: &mut ItemFn) -> syn::Result<TokenStream> {
     ))
 }
 
+/// Runs the analysis of `#[differentiable]` on a function given as source, for unit tests
+/// of the emitter's decisions.
+#[cfg(test)]
+pub(crate) fn with_emitter<R>(src: &str, f: impl FnOnce(&Emitter, &lower::Lowered) -> R) -> R {
+    let mut item: ItemFn = syn::parse_str(src).expect("a function");
+    let args = Args::parse(TokenStream::new()).expect("default arguments");
+    let cx = Ctxt::default();
+    let params = params(&cx, &args, &item);
+    cx.check().expect("a valid signature");
+    let resolve_params: Vec<_> = params
+        .iter()
+        .map(|p| (p.ident.clone(), p.key, p.wrt, is_scalar_type(&p.ty)))
+        .collect();
+    let resolved = resolve::resolve(&resolve_params, None, &item.block);
+    rename_shadowed(&resolved, &mut item.block);
+    let cx = Ctxt::default();
+    let lowered = lower::lower(&cx, &resolved, &item.block);
+    cx.check().expect("a supported body");
+    let em = Emitter::new(&args.krate, &lowered);
+    f(&em, &lowered)
+}
+
 fn receiver_wrt(args: &Args, r: &syn::Receiver) -> bool {
     let by_ref_shared = r.reference.is_some() && r.mutability.is_none();
     match &args.wrt {
@@ -347,6 +369,22 @@ fn vjp_body(
     } else {
         quote!((#(#grads),*))
     };
+    // The pullback moves what it captured into locals first: fields of the closure are
+    // memory the compiler must reload after every store through a pointer, locals are not.
+    let mentioned = idents_in(&reverse);
+    let rebind: Vec<_> = (0..lowered.vars.len())
+        .filter(|&v| {
+            let var = &lowered.vars[v];
+            var.scope == 0
+                && (var.is_param || em.needed.contains(&v) || em.rerun_writes.contains(&v))
+                && var.ident != "self"
+                && mentioned.contains(&var.ident.to_string())
+        })
+        .map(|v| {
+            let id = em.id(v);
+            quote!(let mut #id = #id;)
+        })
+        .collect();
     let out = format_ident!("__out", span = Span::mixed_site());
     quote! {
         #(#metas)*
@@ -354,12 +392,28 @@ fn vjp_body(
         #forward
         let #out = #out_value;
         (#out, move |#seed| {
+            #(#rebind)*
             #seed_adj
             #(#decls)*
             #reverse
             #grad
         })
     }
+}
+
+/// Every identifier in `ts`.
+fn idents_in(ts: &TokenStream) -> std::collections::HashSet<String> {
+    let mut out = std::collections::HashSet::new();
+    for t in ts.clone() {
+        match t {
+            proc_macro2::TokenTree::Ident(i) => {
+                out.insert(i.to_string());
+            }
+            proc_macro2::TokenTree::Group(g) => out.extend(idents_in(&g.stream())),
+            _ => {}
+        }
+    }
+    out
 }
 
 /// The type whose tangent a parameter has, written without lifetimes so that it can appear

@@ -5,6 +5,7 @@ mod derive;
 use proc_macro::TokenStream;
 
 mod args;
+mod checkpoint;
 mod ctxt;
 mod emit;
 mod expand;

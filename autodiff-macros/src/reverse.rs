@@ -94,6 +94,10 @@ impl Emitter<'_> {
                 var, init: Some(e), ..
             } if self.vars[*var].active => {
                 let d = self.adj_ident(*var);
+                if let Some(sum) = self.loop_sums.borrow().get(var) {
+                    let k = self.krate;
+                    return quote!(#k::__private::loop_sum(&mut #sum, #d););
+                }
                 let id = self.id(*var);
                 self.backward(e, &quote!(#d), &quote!(#id))
             }
@@ -120,13 +124,21 @@ impl Emitter<'_> {
                 body,
                 ..
             } if self.structural.contains(&body.scope) => {
+                // A checkpointed body runs its forward code again, with its tape, first.
+                let again = self
+                    .checkpointed
+                    .contains(&body.scope)
+                    .then(|| self.forward_block(body, false));
+                let (sums, flush) = self.loop_invariant_reads(body);
                 let b = self.reverse_block(body, false);
-                if self.remat_iter.contains(iter_var) {
+                let b = quote!(#again #b);
+                let reversed = if self.remat_iter.contains(iter_var) {
                     quote!(for #pat in ::core::iter::Iterator::rev(#iter) { #b })
                 } else {
                     let it = self.id(*iter_var);
                     quote!(for #pat in ::core::iter::Iterator::rev(#it) { #b })
-                }
+                };
+                quote!(#sums #reversed #flush)
             }
             Stmt::While { count, body, .. } if self.structural.contains(&body.scope) => {
                 let n = self.id(*count);
@@ -135,6 +147,59 @@ impl Emitter<'_> {
             }
             _ => TokenStream::new(),
         }
+    }
+
+    /// Element reads `let t = x[a]` directly in a loop body, with `a` fixed in the loop and
+    /// `x` not written in it: the adjoint of `x[a]` receives one contribution per iteration,
+    /// summed in a local and added once after the loop, which keeps the sum out of memory
+    /// (the compiler cannot tell that `d_x` is not the array another read adds to).
+    /// Returns the declarations of the sums and the statements that add them.
+    fn loop_invariant_reads(&self, body: &Block) -> (TokenStream, TokenStream) {
+        let k = self.krate;
+        let (mut sums, mut flush) = (TokenStream::new(), TokenStream::new());
+        if contains_call(body) {
+            return (sums, flush);
+        }
+        let assigned = crate::emit::assigned_vars(body);
+        for s in &body.stmts {
+            let Stmt::Let {
+                var,
+                init:
+                    Some(Expr::Index {
+                        base: Operand::Var(w, fields),
+                        index,
+                    }),
+                ..
+            } = s
+            else {
+                continue;
+            };
+            let fixed = index
+                .vars
+                .iter()
+                .all(|v| !assigned.contains(v) && self.vars[*v].scope != body.scope);
+            if !self.vars[*var].active
+                || !self.vars[*var].scalar
+                || !fields.is_empty()
+                || !self.vars[*w].active
+                || assigned.contains(w)
+                || !fixed
+                || !crate::emit::is_simple_passive(&index.tokens)
+            {
+                continue;
+            }
+            let sum = self.fresh("sum");
+            let d_w = self.adj_ident(*w);
+            let i = &index.tokens;
+            sums.extend(quote!(let mut #sum = ::core::option::Option::None;));
+            flush.extend(quote!(
+                if let ::core::option::Option::Some(s) = #sum {
+                    #k::__private::buffer(&mut #d_w)[#i] += s;
+                }
+            ));
+            self.loop_sums.borrow_mut().insert(*var, sum);
+        }
+        (sums, flush)
     }
 
     fn reverse_assign(&self, key: usize, place: &Place, op: AssignOp, value: &Expr) -> TokenStream {
@@ -454,4 +519,16 @@ fn needs_output(e: &Expr) -> bool {
             ..
         }
     ) || matches!(e, Expr::Rule { spec, .. } if spec.output)
+}
+
+/// Whether `b` calls a function (whose pullback may read adjoints whole).
+fn contains_call(b: &Block) -> bool {
+    b.stmts.iter().any(|s| match s {
+        Stmt::Let { init: Some(e), .. } | Stmt::Assign { value: e, .. } => {
+            matches!(e, Expr::Call { .. } | Expr::Rule { .. })
+        }
+        Stmt::If { then_b, else_b, .. } => contains_call(then_b) || contains_call(else_b),
+        Stmt::For { body, .. } | Stmt::While { body, .. } => contains_call(body),
+        _ => false,
+    })
 }

@@ -120,6 +120,18 @@ pub fn buffer<A: Adjoint>(adj: &mut A) -> &mut A::Value {
     adj.materialize()
 }
 
+/// `acc += v` for a loop-local sum of the adjoint contributions one element receives in
+/// every iteration of a loop (`d_x[a] += d` with `a` fixed in the loop): the reverse sweep
+/// sums in a register and adds the sum to the element once, after the loop (`None` when the
+/// loop ran no iteration, so the index is never evaluated).
+#[inline(always)]
+pub fn loop_sum<T: core::ops::AddAssign>(acc: &mut Option<T>, v: T) {
+    match acc {
+        Some(a) => *a += v,
+        None => *acc = Some(v),
+    }
+}
+
 /// The seed for a pullback: the accumulated value, or `None` when the adjoint is zero (the
 /// pullback is then skipped).
 #[inline(always)]

@@ -1,0 +1,253 @@
+//! Loop bodies the reverse sweep runs again instead of taping (checkpointing), and element
+//! adjoints summed over a loop: gradients against finite differences, for bodies that are
+//! checkpointed and for their near misses that must not be (`autodiff-macros` unit tests
+//! check which is which).
+
+#![allow(clippy::needless_range_loop)]
+
+use autodiff::check;
+use autodiff::differentiable;
+
+/// A tuple of three input vectors, the way `check` perturbs them.
+type Three = (Vec<f64>, Vec<f64>, Vec<f64>);
+
+/// Work arrays rewritten in every iteration, a triangular loop accumulating into one of
+/// them, a branch and a `while` in the body, an outer array written only and scalar
+/// accumulators: the inner loop over `c` is run again in the reverse sweep.
+#[differentiable]
+fn mixture_like(weights: &[f64], centers: &[f64], lower: &[f64], #[no_grad] x: &[f64]) -> f64 {
+    let k = weights.len();
+    let d = centers.len() / k;
+    let n = x.len() / d;
+    let mut diff = vec![0.0; d];
+    let mut scaled = vec![0.0; d];
+    let mut terms = vec![0.0; k];
+    let mut total = 0.0;
+    for i in 0..n {
+        for c in 0..k {
+            for j in 0..d {
+                diff[j] = x[i * d + j] - centers[c * d + j];
+            }
+            for j in 0..d {
+                scaled[j] = diff[j] * weights[c];
+            }
+            let mut l = c * d * d;
+            for a in 0..d {
+                for b in a + 1..d {
+                    scaled[b] += lower[l] * diff[a];
+                    l += 1;
+                }
+            }
+            let mut norm = 0.0;
+            for j in 0..d {
+                if scaled[j] > 0.0 {
+                    norm += scaled[j] * scaled[j];
+                } else {
+                    norm += 0.5 * scaled[j] * scaled[j];
+                }
+            }
+            let mut halvings = 0;
+            let mut damp = norm;
+            while damp > 4.0 && halvings < 3 {
+                damp *= 0.5;
+                halvings += 1;
+            }
+            terms[c] = weights[c] * weights[c] - damp;
+        }
+        let mut best = terms[0];
+        for c in 1..k {
+            best = best.max(terms[c]);
+        }
+        total += best;
+    }
+    total
+}
+
+fn mixture_inputs() -> (Three, Vec<f64>) {
+    let (k, d, n) = (3, 4, 5);
+    let wave = |len: usize, f: f64, off: f64| -> Vec<f64> {
+        (0..len)
+            .map(|i| off + 0.8 * (f * i as f64 + 0.3).sin())
+            .collect()
+    };
+    (
+        (
+            wave(k, 1.7, 0.9),
+            wave(k * d, 0.9, 0.1),
+            wave(k * d * d, 2.3, 0.05),
+        ),
+        wave(n * d, 1.1, -0.2),
+    )
+}
+
+#[test]
+fn checkpointed_loop_with_work_arrays_branches_and_while() {
+    let (inputs, x) = mixture_inputs();
+    check::gradient(
+        |(w, m, l): &Three| mixture_like(w, m, l, &x),
+        |(w, m, l)| mixture_like_grad(w, m, l, &x).1,
+        &inputs,
+    )
+    .assert();
+    // Scaled up so that the `while` halves, and shifted so that branches flip.
+    let (w, m, l) = &inputs;
+    let big: Three = (
+        w.iter().map(|v| 3.0 * v).collect(),
+        m.iter().map(|v| v - 0.7).collect(),
+        l.clone(),
+    );
+    check::gradient(
+        |(w, m, l): &Three| mixture_like(w, m, l, &x),
+        |(w, m, l)| mixture_like_grad(w, m, l, &x).1,
+        &big,
+    )
+    .assert();
+}
+
+#[test]
+fn checkpointed_loop_vjp_scales_with_the_seed() {
+    let (inputs, x) = mixture_inputs();
+    let (w, m, l) = &inputs;
+    let (value, grad) = mixture_like_grad(w, m, l, &x);
+    let (value2, pullback) = mixture_like_vjp(w, m, l, &x);
+    assert_eq!(value, value2);
+    let (gw, gm, gl) = pullback(-2.5);
+    for (a, b) in gw.iter().zip(&grad.0) {
+        assert!((a + 2.5 * b).abs() <= 1e-12 * (1.0 + b.abs()), "{a} vs {b}");
+    }
+    assert_eq!(gm.len(), grad.1.len());
+    assert_eq!(gl.len(), grad.2.len());
+}
+
+/// The loop body carries `w[0]` from one iteration to the next: it is taped, not run again.
+#[differentiable]
+fn carried_work(x: &[f64]) -> f64 {
+    let mut w = vec![1.0; 2];
+    let mut s = 0.0;
+    for i in 0..x.len() {
+        for j in 0..1 {
+            w[j + 1] = w[j] * 0.5;
+        }
+        w[0] = x[i] * w[1] + 0.3;
+        s += w[0] * w[0];
+    }
+    s
+}
+
+#[test]
+fn loop_carried_work_array() {
+    let x = vec![0.7, -1.2, 0.4, 1.9, -0.3];
+    check::gradient(
+        |x: &Vec<f64>| carried_work(x),
+        |x| carried_work_grad(x).1,
+        &x,
+    )
+    .assert();
+}
+
+/// The array the loop reads is written again after it: the loop is taped.
+#[differentiable]
+fn rewritten_after(x: &[f64]) -> f64 {
+    let n = x.len();
+    let mut c = vec![0.0; n];
+    for j in 0..n {
+        c[j] = x[j] * 2.0;
+    }
+    let mut w = vec![0.0; n];
+    let mut s = 0.0;
+    for i in 0..n {
+        for j in 0..n {
+            w[j] = c[j] * x[i];
+        }
+        for j in 0..n {
+            s += w[j] * w[j] * c[j];
+        }
+    }
+    c[0] = 5.0 * x[0] * x[1];
+    s + c[0] * c[1]
+}
+
+#[test]
+fn input_array_rewritten_after_the_loop() {
+    let x = vec![0.7, -1.2, 0.4, 1.9];
+    check::gradient(
+        |x: &Vec<f64>| rewritten_after(x),
+        |x| rewritten_after_grad(x).1,
+        &x,
+    )
+    .assert();
+}
+
+/// The same loop without the later write (checkpointed), with a scalar work variable set
+/// outright in every iteration, zero iterations of the outer loop and of the inner one.
+#[differentiable]
+#[allow(unused_assignments)] // `t` starts as the user wrote it, then is set every iteration
+fn scalar_work(x: &[f64], y: &[f64]) -> f64 {
+    let n = x.len();
+    let mut w = vec![0.0; n];
+    let mut t = 0.0;
+    let mut s = 0.0;
+    for i in 0..y.len() {
+        t = y[i] * y[i];
+        for j in 0..n {
+            w[j] = x[j] * t;
+        }
+        for j in 0..n {
+            s += w[j].sin() * x[j];
+        }
+        s += t;
+    }
+    s
+}
+
+#[test]
+fn scalar_work_variable_and_empty_loops() {
+    let x = vec![0.7, -1.2, 0.4, 1.9];
+    let y = vec![0.3, -0.8, 1.1];
+    for (x, y) in [
+        (x.clone(), y.clone()),
+        (vec![], y.clone()),
+        (x.clone(), vec![]),
+        (x.clone(), vec![0.45]),
+    ] {
+        check::gradient(
+            |(x, y): &(Vec<f64>, Vec<f64>)| scalar_work(x, y),
+            |(x, y)| scalar_work_grad(x, y).1,
+            &(x, y),
+        )
+        .assert();
+    }
+}
+
+/// Reads `x[a]` with `a` fixed in the inner loop: its adjoint is summed over the loop.
+#[differentiable]
+fn triangle(x: &[f64], w: &[f64]) -> f64 {
+    let n = x.len();
+    let mut s = 0.0;
+    for a in 0..n {
+        for b in a + 1..n {
+            let xa = x[a];
+            s += xa * x[b] * w[b];
+        }
+    }
+    s
+}
+
+#[test]
+fn element_adjoint_summed_over_the_inner_loop() {
+    let x = vec![0.7, -1.2, 0.4, 1.9, -0.6];
+    let w = vec![1.3, 0.2, -0.9, 0.5, 1.1];
+    check::gradient(
+        |(x, w): &(Vec<f64>, Vec<f64>)| triangle(x, w),
+        |(x, w)| triangle_grad(x, w).1,
+        &(x, w),
+    )
+    .assert();
+    // A last row with no inner iteration, and a single element.
+    check::gradient(
+        |(x, w): &(Vec<f64>, Vec<f64>)| triangle(x, w),
+        |(x, w)| triangle_grad(x, w).1,
+        &(vec![0.3], vec![0.8]),
+    )
+    .assert();
+}
