@@ -251,3 +251,69 @@ fn element_adjoint_summed_over_the_inner_loop() {
     )
     .assert();
 }
+
+// ---- `NAME_grad` reverses a last accumulating loop in its forward sweep ----
+
+/// A last loop that only accumulates the returned scalar (`+=` and `-=`), reading inputs, a
+/// top-level active value and a branch; the output's initial value is itself active.
+#[differentiable]
+fn accumulated(x: &[f64], y: f64) -> f64 {
+    let scale = y * y + 0.5;
+    let mut s = x[0] * y;
+    for i in 1..x.len() {
+        let a = x[i - 1];
+        let b = x[i];
+        if a > b {
+            s += scale * (a - b).powi(2);
+        } else {
+            s -= (b * a).sin() * y;
+        }
+        for j in 0..i {
+            s += 0.1 * x[j] * b;
+        }
+    }
+    assert!(s.is_finite(), "accumulated: {s}");
+    s
+}
+
+#[test]
+fn accumulating_last_loop_matches_finite_differences_and_the_vjp() {
+    for (x, y) in [
+        (vec![0.7, -1.2, 0.4, 1.9, -0.3], 1.3),
+        (vec![0.2, 0.9, 1.4], -0.6),
+        (vec![0.5], 0.8),
+    ] {
+        check::gradient(
+            |(x, y): &(Vec<f64>, f64)| accumulated(x, *y),
+            |(x, y)| accumulated_grad(x, *y).1,
+            &(x.clone(), y),
+        )
+        .assert();
+        // `_vjp` keeps the loop in its pullback: both must agree to rounding.
+        let (value, (gx, gy)) = accumulated_grad(&x, y);
+        let (value2, pullback) = accumulated_vjp(&x, y);
+        let (vx, vy) = pullback(1.0);
+        assert_eq!(value, value2);
+        assert!((gy - vy).abs() <= 1e-12 * (1.0 + gy.abs()));
+        for (a, b) in gx.iter().zip(&vx) {
+            assert!((a - b).abs() <= 1e-12 * (1.0 + a.abs()), "{a} vs {b}");
+        }
+    }
+}
+
+/// The loop reads the accumulator, so its iterations depend on each other: not reversed
+/// early.
+#[differentiable]
+fn compounding(x: &[f64]) -> f64 {
+    let mut s = 1.0;
+    for i in 0..x.len() {
+        s += 0.1 * s * x[i];
+    }
+    s
+}
+
+#[test]
+fn loop_reading_its_accumulator() {
+    let x = vec![0.7, -1.2, 0.4, 1.9, -0.3];
+    check::gradient(|x: &Vec<f64>| compounding(x), |x| compounding_grad(x).1, &x).assert();
+}

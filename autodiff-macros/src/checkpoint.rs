@@ -125,6 +125,57 @@ impl Emitter<'_> {
         }
     }
 
+    /// The loop of `NAME_grad` whose reverse can run in the forward sweep: the last
+    /// top-level statement with reverse work, a loop whose iterations only accumulate into
+    /// the returned scalar (`s += e`). The adjoint of `s` is then the seed, one, all along the
+    /// loop's reverse, and its iterations can be reversed in any order: each is reversed
+    /// right after it runs, with nothing kept (Rosenbrock's shape).
+    pub(crate) fn fusable_loop(&self, body: &Block, tail: &Operand) -> Option<usize> {
+        let Operand::Var(acc, fields) = tail else {
+            return None;
+        };
+        let acc = *acc;
+        if !fields.is_empty() || !self.vars[acc].active || !self.vars[acc].scalar {
+            return None;
+        }
+        let last = body.stmts.iter().rposition(|s| self.has_reverse_work(s))?;
+        let Stmt::For { iter, body: b, .. } = &body.stmts[last] else {
+            return None;
+        };
+        if has_effects(iter) || !self.is_rerunnable(b) {
+            return None;
+        }
+        let mut scopes = HashSet::new();
+        block_scopes(b, &mut scopes);
+        let mut writes = assigned_vars(b);
+        writes.retain(|v| !scopes.contains(&self.vars[*v].scope));
+        if writes.len() != 1 || !writes.contains(&acc) {
+            return None;
+        }
+        let mut occ = Vec::new();
+        for (p, s) in b.stmts.iter().enumerate() {
+            self.occurrences(s, acc, p, &mut Vec::new(), &mut occ);
+        }
+        let only_accumulated = occ
+            .iter()
+            .all(|o| matches!(&o.kind, Use::Accumulate(index, _) if index.is_empty()));
+        only_accumulated.then_some(b.scope)
+    }
+
+    fn has_reverse_work(&self, s: &Stmt) -> bool {
+        match s {
+            Stmt::Let { var, .. } => self.vars[*var].active,
+            Stmt::Assign { place, .. } => self.vars[place.var].active,
+            Stmt::If { then_b, else_b, .. } => {
+                self.structural.contains(&then_b.scope) || self.structural.contains(&else_b.scope)
+            }
+            Stmt::For { body, .. } | Stmt::While { body, .. } => {
+                self.structural.contains(&body.scope)
+            }
+            Stmt::Meta(_) | Stmt::Passive(_) => false,
+        }
+    }
+
     fn find_in_stmt(&self, s: &Stmt, ctx: &Context, out: &mut Vec<Candidate>) {
         match s {
             Stmt::For { iter, body, .. } => {
@@ -848,6 +899,53 @@ mod tests {
     s
 }"#;
         assert_eq!(checkpointed(carried), 0);
+    }
+
+    /// Whether `NAME_grad` of `src` reverses a last loop in its forward sweep.
+    fn fused(src: &str) -> bool {
+        with_emitter(src, |em, l| em.fusable_loop(&l.body, &l.tail).is_some())
+    }
+
+    #[test]
+    fn a_last_loop_that_only_accumulates_the_output_is_fused() {
+        // The integration tests (`tests/macro_checkpoint.rs`) check their gradients.
+        let accumulated = r#"fn accumulated(x: &[f64], y: f64) -> f64 {
+    let scale = y * y + 0.5;
+    let mut s = x[0] * y;
+    for i in 1..x.len() {
+        let a = x[i - 1];
+        let b = x[i];
+        if a > b {
+            s += scale * (a - b).powi(2);
+        } else {
+            s -= (b * a).sin() * y;
+        }
+        for j in 0..i {
+            s += 0.1 * x[j] * b;
+        }
+    }
+    assert!(s.is_finite(), "accumulated: {s}");
+    s
+}"#;
+        assert!(fused(accumulated));
+        let compounding = r#"fn compounding(x: &[f64]) -> f64 {
+    let mut s = 1.0;
+    for i in 0..x.len() {
+        s += 0.1 * s * x[i];
+    }
+    s
+}"#;
+        assert!(!fused(compounding));
+        // Active work after the loop: its adjoint is not the seed.
+        assert!(!fused(&accumulated.replace("    s\n}", "    s * s\n}")));
+        // The loop writes another outside variable.
+        let two = "fn f(x: &[f64]) -> f64 {
+            let mut s = 0.0;
+            let mut t = 0.0;
+            for i in 0..x.len() { s += x[i]; t += x[i] * x[i]; }
+            s
+        }";
+        assert!(!fused(two));
     }
 
     #[test]

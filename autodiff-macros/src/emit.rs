@@ -56,6 +56,11 @@ pub struct Emitter<'a> {
     pub(crate) stable_reads: HashSet<VarId>,
     /// What checkpointed bodies write from outside: read back only by their stable reads.
     pub(crate) rerun_writes: HashSet<VarId>,
+    /// In `NAME_grad`: the body of the last loop, which only accumulates the output, whose
+    /// reverse runs in the forward sweep, iteration by iteration (see `fusable_loop`).
+    pub(crate) fused: Option<usize>,
+    /// The adjoint declarations the fused loop needs before it.
+    pub(crate) fused_decls: std::cell::RefCell<TokenStream>,
     /// A block `collect_needs` leaves out (see `needed_outside`).
     pub(crate) skip_scope: Option<usize>,
     /// Element reads whose adjoint the reverse sweep sums in a local over their loop: the
@@ -88,6 +93,8 @@ impl<'a> Emitter<'a> {
             stable_reads: HashSet::new(),
             rerun_writes: HashSet::new(),
             skip_scope: None,
+            fused: None,
+            fused_decls: Default::default(),
             loop_sums: Default::default(),
             plain: std::cell::Cell::new(false),
         };
@@ -727,6 +734,12 @@ impl<'a> Emitter<'a> {
             } => {
                 // Stacks created for this body (its tape, its overwrites) are reserved for
                 // the trip count, which a range knows: no regrowth inside the loop.
+                if self.fused == Some(body.scope) {
+                    let decls = self.fused_decls.borrow().clone();
+                    let forward = self.forward_block(body, false);
+                    let reverse = self.reverse_block(body, false);
+                    return quote!(#decls for #pat in #iter { #forward #reverse });
+                }
                 let first_new = self.hoisted.borrow().len();
                 let checkpointed = self.checkpointed.contains(&body.scope);
                 let was_plain = self.plain.replace(self.plain.get() || checkpointed);

@@ -89,14 +89,15 @@ fn expand_fn(args: &Args, item: &mut ItemFn) -> syn::Result<TokenStream> {
     let lowered = lower::lower(&cx, &resolved, &item.block);
     cx.check()?;
 
-    let body = vjp_body(args, item, &params, &resolved, &lowered);
+    let body = vjp_body(args, item, &params, &resolved, &lowered, false);
+    let grad_body = vjp_body(args, item, &params, &resolved, &lowered, true);
     Ok(companions(
         args,
         &original,
         &params,
         &ret,
         receiver.map(|r| r.1),
-        body,
+        (body, grad_body),
     ))
 }
 
@@ -270,24 +271,22 @@ fn rename_shadowed(res: &Resolved, body: &mut syn::Block) {
     Renamer(res).visit_block_mut(body);
 }
 
-/// The body of `NAME_vjp`: forward sweep, then the value and its pullback.
+/// The body of `NAME_vjp`: forward sweep, then the value and its pullback. For `NAME_grad`
+/// (`seeded`: the pullback is called with one at once), a last loop that only accumulates
+/// the output runs its reverse in the forward sweep (see `Emitter::fusable_loop`).
 fn vjp_body(
     args: &Args,
     item: &ItemFn,
     params: &[Param],
     res: &Resolved,
     lowered: &lower::Lowered,
+    seeded: bool,
 ) -> TokenStream {
     let k = &args.krate;
-    let em = Emitter::new(k, lowered);
-    let forward = em.forward_block(&lowered.body, true);
-    let reverse = em.reverse_block(&lowered.body, true);
-    let hoisted: Vec<_> = em
-        .hoisted
-        .borrow()
-        .iter()
-        .map(|name| quote!(let mut #name = ::std::vec::Vec::new();))
-        .collect();
+    let mut em = Emitter::new(k, lowered);
+    if seeded {
+        em.fused = em.fusable_loop(&lowered.body, &lowered.tail);
+    }
 
     // wrt inputs: the receiver first, then parameters in order.
     let mut wrt_vars = Vec::new();
@@ -356,6 +355,36 @@ fn vjp_body(
             let (d, m) = (em.adj_ident(v), em.meta_ident(v));
             quote!(let mut #d = #k::__private::zero_adj(&#m);)
         })
+        .collect();
+    // A fused loop accumulates into the adjoints in the forward sweep: they are declared
+    // just before it (all top-level active variables are declared by then) and captured.
+    let (decls, seed_adj) = match em.fused {
+        Some(_) => {
+            let seeded = match tail_var {
+                Some(v) => {
+                    let (d, m) = (em.adj_ident(v), em.meta_ident(v));
+                    let ret = match &item.sig.output {
+                        ReturnType::Type(_, ty) => strip_refs(ty),
+                        ReturnType::Default => syn::parse_quote!(()),
+                    };
+                    let one = quote!(#k::__private::one::<#k::__private::TangentOf<#ret>>());
+                    quote!(let mut #d = #k::__private::seed(&#m, #one);)
+                }
+                None => TokenStream::new(),
+            };
+            *em.fused_decls.borrow_mut() = quote!(#(#decls)* #seeded);
+            // The pullback's own seeded adjoint (the same one) types its argument.
+            (Vec::new(), seed_adj)
+        }
+        None => (decls, seed_adj),
+    };
+    let forward = em.forward_block(&lowered.body, true);
+    let reverse = em.reverse_block(&lowered.body, true);
+    let hoisted: Vec<_> = em
+        .hoisted
+        .borrow()
+        .iter()
+        .map(|name| quote!(let mut #name = ::std::vec::Vec::new();))
         .collect();
     let grads: Vec<_> = wrt_vars
         .iter()
@@ -512,7 +541,7 @@ fn companions(
     params: &[Param],
     ret: &Type,
     self_wrt: Option<bool>,
-    body: TokenStream,
+    (body, grad_body): (TokenStream, TokenStream),
 ) -> TokenStream {
     let k = &args.krate;
     let vis = &original.vis;
@@ -551,7 +580,7 @@ fn companions(
             #[doc = #grad_doc]
             #allows
             #vis fn #grad #generics (#inputs) -> (#ret, #g) #where_clause {
-                let (__value, mut __pullback) = { #body };
+                let (__value, mut __pullback) = { #grad_body };
                 (__value, __pullback(#k::__private::one()))
             }
         });
@@ -577,7 +606,14 @@ fn fallback(args: &Args, item: &ItemFn) -> TokenStream {
     };
     let mut original = item.clone();
     original.block = syn::parse_quote!({ ::core::unreachable!() });
-    let tokens = companions(args, &original, &params, ret, self_wrt, body);
+    let tokens = companions(
+        args,
+        &original,
+        &params,
+        ret,
+        self_wrt,
+        (body.clone(), body),
+    );
     // Drop the (stub) original from the companions: the real one is emitted by the caller.
     let file: syn::File = match syn::parse2(tokens) {
         Ok(f) => f,

@@ -30,6 +30,16 @@ pub trait Primal {
     fn zero_adj(meta: &Self::MetaData) -> Self::Adj;
     /// Converts a finished accumulator into the public tangent (zeros where nothing flowed).
     fn finish(adj: Self::Adj, meta: &Self::MetaData) -> Self::Tangent;
+    /// The zero tangents of a `Vec` or slice of such values (the buffer `d_x[i] += d`
+    /// indexes).
+    fn zero_tangents(meta: &[Self::MetaData]) -> Vec<Self::Tangent>
+    where
+        Self: Sized,
+    {
+        meta.iter()
+            .map(|m| Self::finish(Self::zero_adj(m), m))
+            .collect()
+    }
 }
 
 /// An accumulator of adjoint contributions.
@@ -147,6 +157,13 @@ macro_rules! scalar_adjoint {
             type Tangent = $t;
             type Adj = $t;
             type MetaData = ();
+            /// `+0.0` everywhere: the allocator hands out zeroed memory (fresh pages for a
+            /// large buffer) instead of a filled one, and an element nothing flowed into
+            /// reads `0`, not `-0`.
+            #[inline]
+            fn zero_tangents(meta: &[()]) -> Vec<$t> {
+                vec![0.0; meta.len()]
+            }
             #[inline(always)]
             fn meta_data(&self) {}
             #[inline(always)]
@@ -374,7 +391,7 @@ impl<T: Tangent> Adjoint for Vec<T> {
 
 /// Zero tangents for elements described by `meta`.
 fn zero_tangents<T: Primal>(meta: &[T::MetaData]) -> Vec<T::Tangent> {
-    meta.iter().map(|m| T::finish(T::zero_adj(m), m)).collect()
+    T::zero_tangents(meta)
 }
 
 impl<T: Primal> Primal for Vec<T>
