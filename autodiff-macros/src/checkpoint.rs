@@ -16,7 +16,8 @@
 //! - every variable it reads from outside and does not write is never assigned again after
 //!   the loop: it is assigned, if at all, only in top-level statements before the one
 //!   holding the loop;
-//! - every variable it writes from outside is one the reverse sweep never reads, and within
+//! - every variable it writes from outside is a local of the function's top level (the
+//!   pullback has those) that the reverse sweep reads nowhere else, and within
 //!   an iteration it is either only written or accumulated into (`acc += e`, where the
 //!   wrong value left by the second run does not matter), or overwritten before it is read:
 //!   a scalar by a plain assignment, an array by a loop `for j in 0..n { w[j] = ... }` whose
@@ -59,7 +60,7 @@ const PURE_METHODS: &[&str] = &[
 ];
 
 impl Emitter<'_> {
-    /// The outermost loops whose bodies can be run again in the reverse sweep and tape
+    /// The innermost loops whose bodies can be run again in the reverse sweep and tape
     /// something worth not keeping for the whole loop.
     pub(crate) fn checkpoint_candidates(&self, body: &Block, tail: &[VarId]) -> Vec<Candidate> {
         // The last top-level statement that may assign each variable.
@@ -125,66 +126,22 @@ impl Emitter<'_> {
         }
     }
 
-    /// The loop of `NAME_grad` whose reverse can run in the forward sweep: the last
-    /// top-level statement with reverse work, a loop whose iterations only accumulate into
-    /// the returned scalar (`s += e`). The adjoint of `s` is then the seed, one, all along the
-    /// loop's reverse, and its iterations can be reversed in any order: each is reversed
-    /// right after it runs, with nothing kept (Rosenbrock's shape).
-    pub(crate) fn fusable_loop(&self, body: &Block, tail: &Operand) -> Option<usize> {
-        let Operand::Var(acc, fields) = tail else {
-            return None;
-        };
-        let acc = *acc;
-        if !fields.is_empty() || !self.vars[acc].active || !self.vars[acc].scalar {
-            return None;
-        }
-        let last = body.stmts.iter().rposition(|s| self.has_reverse_work(s))?;
-        let Stmt::For { iter, body: b, .. } = &body.stmts[last] else {
-            return None;
-        };
-        if has_effects(iter) || !self.is_rerunnable(b) {
-            return None;
-        }
-        let mut scopes = HashSet::new();
-        block_scopes(b, &mut scopes);
-        let mut writes = assigned_vars(b);
-        writes.retain(|v| !scopes.contains(&self.vars[*v].scope));
-        if writes.len() != 1 || !writes.contains(&acc) {
-            return None;
-        }
-        let mut occ = Vec::new();
-        for (p, s) in b.stmts.iter().enumerate() {
-            self.occurrences(s, acc, p, &mut Vec::new(), &mut occ);
-        }
-        let only_accumulated = occ
-            .iter()
-            .all(|o| matches!(&o.kind, Use::Accumulate(index, _) if index.is_empty()));
-        only_accumulated.then_some(b.scope)
-    }
-
-    fn has_reverse_work(&self, s: &Stmt) -> bool {
-        match s {
-            Stmt::Let { var, .. } => self.vars[*var].active,
-            Stmt::Assign { place, .. } => self.vars[place.var].active,
-            Stmt::If { then_b, else_b, .. } => {
-                self.structural.contains(&then_b.scope) || self.structural.contains(&else_b.scope)
-            }
-            Stmt::For { body, .. } | Stmt::While { body, .. } => {
-                self.structural.contains(&body.scope)
-            }
-            Stmt::Meta(_) | Stmt::Passive(_) => false,
-        }
-    }
-
     fn find_in_stmt(&self, s: &Stmt, ctx: &Context, out: &mut Vec<Candidate>) {
         match s {
             Stmt::For { iter, body, .. } => {
-                if let Some(c) = self.eligible(iter, body, ctx) {
+                // The innermost loops that qualify: running an outer body again would tape
+                // its inner loops in full, running an inner one keeps the tape to one of its
+                // iterations. A fused loop is reversed as it runs; loops inside it may still
+                // be checkpointed.
+                let before = out.len();
+                body.stmts
+                    .iter()
+                    .for_each(|s| self.find_in_stmt(s, ctx, out));
+                if out.len() == before
+                    && !self.fused.contains_key(&body.scope)
+                    && let Some(c) = self.eligible(iter, body, ctx)
+                {
                     out.push(c);
-                } else {
-                    body.stmts
-                        .iter()
-                        .for_each(|s| self.find_in_stmt(s, ctx, out));
                 }
             }
             Stmt::While { body, .. } => body
@@ -224,7 +181,10 @@ impl Emitter<'_> {
             // The output is moved out before the pullback is made: only a scalar (a copy)
             // may also be captured by it.
             let moved_out = ctx.tail.contains(&w) && !self.vars[w].scalar;
-            if moved_out || !self.killed_or_accumulated(b, w) {
+            // Running the body again writes `w` in the pullback: it must live there, as the
+            // function's own locals do (a local of an outer loop body is gone by then).
+            let outer_local = self.vars[w].scope != 0;
+            if moved_out || outer_local || !self.killed_or_accumulated(b, w) {
                 return None;
             }
         }
@@ -263,7 +223,20 @@ impl Emitter<'_> {
 
     /// Whether running `b` keeps anything per iteration (a tape or saved old values).
     fn tapes_something(&self, b: &Block) -> bool {
-        if self.structural.contains(&b.scope) && !self.kept(b).is_empty() {
+        // Values on the tape: the metadata of a scalar takes no room, a value or an array's
+        // shape does.
+        let weighs = |v: VarId| {
+            !self.remat.contains(&v)
+                && (self.needed.contains(&v) || (self.vars[v].active && !self.vars[v].scalar))
+        };
+        let keeps = b.stmts.iter().any(|s| match s {
+            Stmt::Let { var, .. } => weighs(*var),
+            Stmt::If { flag, .. } => weighs(*flag),
+            Stmt::For { iter_var, .. } => !self.remat_iter.contains(iter_var) && weighs(*iter_var),
+            Stmt::While { count, .. } => weighs(*count),
+            _ => false,
+        });
+        if self.structural.contains(&b.scope) && keeps {
             return true;
         }
         b.stmts.iter().any(|s| match s {
@@ -277,7 +250,7 @@ impl Emitter<'_> {
     }
 
     /// Scalar code without calls, whose passive parts can be evaluated again.
-    fn is_rerunnable(&self, b: &Block) -> bool {
+    pub(crate) fn is_rerunnable(&self, b: &Block) -> bool {
         b.stmts.iter().all(|s| match s {
             Stmt::Let { var, init, .. } => {
                 (!self.vars[*var].active || self.vars[*var].scalar)
@@ -329,7 +302,7 @@ impl Emitter<'_> {
 
     /// The variables the conditions of `if` and `while` in `s` name (conditions are kept
     /// as tokens: matched by name, which may only add variables).
-    fn cond_vars(&self, s: &Stmt, out: &mut HashSet<VarId>) {
+    pub(crate) fn cond_vars(&self, s: &Stmt, out: &mut HashSet<VarId>) {
         let mut names = HashSet::new();
         fn walk(s: &Stmt, names: &mut HashSet<String>) {
             match s {
@@ -359,10 +332,22 @@ impl Emitter<'_> {
 
     /// Whether every read of `w` (declared outside `b`, written in it) sees a value the
     /// same iteration wrote first, or `w` is only written and accumulated into.
-    fn killed_or_accumulated(&self, b: &Block, w: VarId) -> bool {
+    pub(crate) fn killed_or_accumulated(&self, b: &Block, w: VarId) -> bool {
         let mut occ = Vec::new();
         for (p, s) in b.stmts.iter().enumerate() {
             self.occurrences(s, w, p, &mut Vec::new(), &mut occ);
+        }
+        // All uses inside one inner loop that overwrites `w` before reading it in each of
+        // its iterations: so does each iteration of `b`.
+        if let Some(first) = occ.first()
+            && occ.iter().all(|o| o.top == first.top)
+            && let Stmt::For {
+                iter_vars, body, ..
+            } = &b.stmts[first.top]
+            && !iter_vars.contains(&w)
+            && self.killed_or_accumulated(body, w)
+        {
+            return true;
         }
         if occ.iter().any(|o| matches!(o.kind, Use::Whole)) {
             let scalar_cover = self.scalar_cover(b, w);
@@ -377,12 +362,24 @@ impl Emitter<'_> {
         {
             return true;
         }
-        let Some((p, bound)) = self.array_cover(b, w) else {
+        let Some((p, bound, invariant)) = self.array_cover(b, w) else {
             return false;
         };
+        // `w[0]` is covered too when the range is the same in every iteration and nothing
+        // else writes `w`: an empty range writes nothing, and then every iteration reads the
+        // value from before the loop, as every reverse or second run does.
+        let only_writer = b
+            .stmts
+            .iter()
+            .filter(|s| stmt_writes(s).contains(&w))
+            .count()
+            == 1;
         let shadowed = self.let_names(b);
         occ.iter().all(|o| match &o.kind {
             Use::Write => true,
+            Use::Read(index, _) | Use::Accumulate(index, _) if index == "0" => {
+                o.top > p && invariant && only_writer
+            }
             Use::Read(index, env) | Use::Accumulate(index, env) => {
                 o.top > p
                     && !shadowed.contains(index)
@@ -426,9 +423,12 @@ impl Emitter<'_> {
         })
     }
 
-    /// A top-level loop `for j in 0..n { .. w[j] = e; .. }` of `b`: its position and `n`.
-    fn array_cover(&self, b: &Block, w: VarId) -> Option<(usize, String)> {
+    /// A top-level loop `for j in 0..n { .. w[j] = e; .. }` of `b`: its position, `n`, and
+    /// whether `n` reads only variables from outside `b` (the same in every iteration).
+    fn array_cover(&self, b: &Block, w: VarId) -> Option<(usize, String, bool)> {
         let written_in_b = assigned_vars(b);
+        let mut scopes = HashSet::new();
+        block_scopes(b, &mut scopes);
         b.stmts.iter().enumerate().find_map(|(p, s)| {
             let Stmt::For {
                 iter,
@@ -451,13 +451,16 @@ impl Emitter<'_> {
                         && place.index.as_ref().is_some_and(|i| i.tokens.to_string() == pat)
                         && !expr_vars(value).contains(&w))
             });
-            writes_all.then_some((p, end))
+            let invariant = iter_vars
+                .iter()
+                .all(|v| !scopes.contains(&self.vars[*v].scope));
+            writes_all.then_some((p, end, invariant))
         })
     }
 
     /// Every use of `w` in `s` (top-level position `top` in the body), with the loops
     /// around it inside the body: `(pattern, range end)`.
-    fn occurrences(
+    pub(crate) fn occurrences(
         &self,
         s: &Stmt,
         w: VarId,
@@ -521,8 +524,14 @@ impl Emitter<'_> {
                 else_b,
                 ..
             } => {
-                if idents(cond).contains(&self.vars[w].ident.to_string()) {
-                    whole(out);
+                for index in cond_reads(cond, &self.vars[w].ident.to_string()) {
+                    out.push(Occurrence {
+                        top,
+                        kind: match index {
+                            Some(i) => Use::Read(i, env.clone()),
+                            None => Use::Whole,
+                        },
+                    });
                 }
                 for s in then_b.stmts.iter().chain(&else_b.stmts) {
                     self.occurrences(s, w, top, env, out);
@@ -546,6 +555,8 @@ impl Emitter<'_> {
             }
             Stmt::While { cond, body, .. } => {
                 if idents(cond).contains(&self.vars[w].ident.to_string()) {
+                    // Evaluated once per iteration of the `while`: not an element read of
+                    // this body's iteration alone.
                     whole(out);
                 }
                 for s in &body.stmts {
@@ -566,13 +577,13 @@ struct Context<'a> {
     tail: &'a [VarId],
 }
 
-struct Occurrence {
+pub(crate) struct Occurrence {
     /// The top-level statement of the body it is in.
-    top: usize,
-    kind: Use,
+    pub top: usize,
+    pub kind: Use,
 }
 
-enum Use {
+pub(crate) enum Use {
     /// `w = e` or `w[i] = e`.
     Write,
     /// `w[i] += e` (index `i`, loops around it), or `w += e` (empty index).
@@ -614,6 +625,45 @@ fn expr_args_mention(e: &Expr, w: VarId) -> bool {
     }
 }
 
+/// The uses of `name` in a condition: `Some(i)` for each `name[i]` with `i` a plain name,
+/// `None` for any other use (the whole value).
+fn cond_reads(cond: &TokenStream, name: &str) -> Vec<Option<String>> {
+    struct Uses<'a> {
+        name: &'a str,
+        out: Vec<Option<String>>,
+    }
+    impl<'ast> syn::visit::Visit<'ast> for Uses<'_> {
+        fn visit_expr_index(&mut self, e: &'ast syn::ExprIndex) {
+            let base_is_name = matches!(&*e.expr, syn::Expr::Path(p) if p.path.is_ident(self.name));
+            match (&*e.index, base_is_name) {
+                (syn::Expr::Path(i), true) if i.path.get_ident().is_some() => {
+                    let index = quote::ToTokens::to_token_stream(i).to_string();
+                    self.out.push(Some(index));
+                }
+                _ => syn::visit::visit_expr_index(self, e),
+            }
+        }
+        fn visit_path(&mut self, p: &'ast syn::Path) {
+            if p.is_ident(self.name) {
+                self.out.push(None);
+            }
+            syn::visit::visit_path(self, p);
+        }
+    }
+    match syn::parse2::<syn::Expr>(cond.clone()) {
+        Ok(e) => {
+            let mut uses = Uses {
+                name,
+                out: Vec::new(),
+            };
+            syn::visit::Visit::visit_expr(&mut uses, &e);
+            uses.out
+        }
+        Err(_) if idents(cond).contains(name) => vec![None],
+        Err(_) => Vec::new(),
+    }
+}
+
 /// `start..end` as the strings of its bounds.
 fn range_bounds(iter: &TokenStream) -> Option<(String, String)> {
     let syn::Expr::Range(r) = syn::parse2::<syn::Expr>(iter.clone()).ok()? else {
@@ -629,7 +679,7 @@ fn range_bounds(iter: &TokenStream) -> Option<(String, String)> {
     Some((bound(&r.start)?, bound(&r.end)?))
 }
 
-fn block_scopes(b: &Block, out: &mut HashSet<usize>) {
+pub(crate) fn block_scopes(b: &Block, out: &mut HashSet<usize>) {
     out.insert(b.scope);
     for s in &b.stmts {
         match s {
@@ -644,7 +694,7 @@ fn block_scopes(b: &Block, out: &mut HashSet<usize>) {
 }
 
 /// Names mentioned by the passive statements in `s` (which may assign them).
-fn passive_names(s: &Stmt, out: &mut HashSet<String>) {
+pub(crate) fn passive_names(s: &Stmt, out: &mut HashSet<String>) {
     match s {
         Stmt::Passive(ts) => out.extend(idents(ts)),
         Stmt::If {
@@ -668,7 +718,7 @@ fn passive_names(s: &Stmt, out: &mut HashSet<String>) {
 }
 
 /// Every identifier in `ts`.
-fn idents(ts: &TokenStream) -> HashSet<String> {
+pub(crate) fn idents(ts: &TokenStream) -> HashSet<String> {
     let mut out = HashSet::new();
     for t in ts.clone() {
         match t {
@@ -684,7 +734,7 @@ fn idents(ts: &TokenStream) -> HashSet<String> {
 
 /// Whether evaluating `ts` again could do something: a macro, or a call of anything but a
 /// pure method of [`PURE_METHODS`].
-fn has_effects(ts: &TokenStream) -> bool {
+pub(crate) fn has_effects(ts: &TokenStream) -> bool {
     let tokens: Vec<TokenTree> = ts.clone().into_iter().collect();
     for (i, t) in tokens.iter().enumerate() {
         let next = tokens.get(i + 1);
@@ -729,7 +779,7 @@ mod tests {
 
     /// How many loop bodies of `src` the reverse sweep runs again.
     fn checkpointed(src: &str) -> usize {
-        with_emitter(src, |em, _| em.checkpointed.len())
+        with_emitter(false, src, |em, _| em.checkpointed.len())
     }
 
     #[test]
@@ -899,53 +949,6 @@ mod tests {
     s
 }"#;
         assert_eq!(checkpointed(carried), 0);
-    }
-
-    /// Whether `NAME_grad` of `src` reverses a last loop in its forward sweep.
-    fn fused(src: &str) -> bool {
-        with_emitter(src, |em, l| em.fusable_loop(&l.body, &l.tail).is_some())
-    }
-
-    #[test]
-    fn a_last_loop_that_only_accumulates_the_output_is_fused() {
-        // The integration tests (`tests/macro_checkpoint.rs`) check their gradients.
-        let accumulated = r#"fn accumulated(x: &[f64], y: f64) -> f64 {
-    let scale = y * y + 0.5;
-    let mut s = x[0] * y;
-    for i in 1..x.len() {
-        let a = x[i - 1];
-        let b = x[i];
-        if a > b {
-            s += scale * (a - b).powi(2);
-        } else {
-            s -= (b * a).sin() * y;
-        }
-        for j in 0..i {
-            s += 0.1 * x[j] * b;
-        }
-    }
-    assert!(s.is_finite(), "accumulated: {s}");
-    s
-}"#;
-        assert!(fused(accumulated));
-        let compounding = r#"fn compounding(x: &[f64]) -> f64 {
-    let mut s = 1.0;
-    for i in 0..x.len() {
-        s += 0.1 * s * x[i];
-    }
-    s
-}"#;
-        assert!(!fused(compounding));
-        // Active work after the loop: its adjoint is not the seed.
-        assert!(!fused(&accumulated.replace("    s\n}", "    s * s\n}")));
-        // The loop writes another outside variable.
-        let two = "fn f(x: &[f64]) -> f64 {
-            let mut s = 0.0;
-            let mut t = 0.0;
-            for i in 0..x.len() { s += x[i]; t += x[i] * x[i]; }
-            s
-        }";
-        assert!(!fused(two));
     }
 
     #[test]

@@ -56,11 +56,13 @@ pub struct Emitter<'a> {
     pub(crate) stable_reads: HashSet<VarId>,
     /// What checkpointed bodies write from outside: read back only by their stable reads.
     pub(crate) rerun_writes: HashSet<VarId>,
-    /// In `NAME_grad`: the body of the last loop, which only accumulates the output, whose
-    /// reverse runs in the forward sweep, iteration by iteration (see `fusable_loop`).
-    pub(crate) fused: Option<usize>,
-    /// The adjoint declarations the fused loop needs before it.
-    pub(crate) fused_decls: std::cell::RefCell<TokenStream>,
+    /// In `NAME_grad`: loops whose reverse runs in the forward sweep, iteration by
+    /// iteration, by body scope (see `fuse`).
+    pub(crate) fused: std::collections::HashMap<usize, crate::fuse::Fused>,
+    /// Adjoint declarations not emitted yet, with the position of their variable: `0` for a
+    /// parameter, `t + 1` for a `let` at top-level statement `t`. A fused loop declares the
+    /// adjoints of the variables before it, and the pullback the rest.
+    pub(crate) pending_decls: std::cell::RefCell<Vec<(usize, TokenStream)>>,
     /// A block `collect_needs` leaves out (see `needed_outside`).
     pub(crate) skip_scope: Option<usize>,
     /// Element reads whose adjoint the reverse sweep sums in a local over their loop: the
@@ -75,7 +77,9 @@ pub struct Emitter<'a> {
 }
 
 impl<'a> Emitter<'a> {
-    pub fn new(krate: &'a syn::Path, lowered: &'a Lowered) -> Self {
+    /// The emitter of `NAME_vjp`, or of `NAME_grad` when `seeded` (its pullback is called
+    /// with one at once).
+    pub fn new(krate: &'a syn::Path, lowered: &'a Lowered, seeded: bool) -> Self {
         let mut e = Emitter {
             krate,
             vars: &lowered.vars,
@@ -93,8 +97,8 @@ impl<'a> Emitter<'a> {
             stable_reads: HashSet::new(),
             rerun_writes: HashSet::new(),
             skip_scope: None,
-            fused: None,
-            fused_decls: Default::default(),
+            fused: Default::default(),
+            pending_decls: Default::default(),
             loop_sums: Default::default(),
             plain: std::cell::Cell::new(false),
         };
@@ -102,15 +106,18 @@ impl<'a> Emitter<'a> {
             Operand::Var(v, _) => vec![*v],
             Operand::Passive(p) => p.vars.clone(),
         };
-        e.analyze(&lowered.body, &tail);
+        e.analyze(&lowered.body, &tail, seeded.then_some(&lowered.tail));
         e
     }
 
     // ---- analysis: what the reverse sweep needs ----
 
-    fn analyze(&mut self, body: &Block, tail: &[VarId]) {
+    fn analyze(&mut self, body: &Block, tail: &[VarId], seeded: Option<&Operand>) {
         let written = assigned_vars(body);
         self.settle(body, &written);
+        if let Some(out) = seeded {
+            self.fused = self.fusable_loops(body, out);
+        }
         // Loops run again in the reverse sweep need what they read from outside; that may
         // make other values needed, which may in turn disqualify a loop that writes them.
         let mut candidates = self.checkpoint_candidates(body, tail);
@@ -151,6 +158,13 @@ impl<'a> Emitter<'a> {
             }
             self.checkpointed = candidates.iter().map(|c| c.scope).collect();
             self.settle(body, &written);
+        }
+        if let Some(out) = seeded
+            && !self.fused.is_empty()
+        {
+            // Checkpoints may have made a work array of a fused loop needed: check again.
+            let still = self.fusable_loops(body, out);
+            self.fused.retain(|scope, _| still.contains_key(scope));
         }
         self.collect_restored(body);
     }
@@ -734,11 +748,21 @@ impl<'a> Emitter<'a> {
             } => {
                 // Stacks created for this body (its tape, its overwrites) are reserved for
                 // the trip count, which a range knows: no regrowth inside the loop.
-                if self.fused == Some(body.scope) {
-                    let decls = self.fused_decls.borrow().clone();
+                if let Some(f) = self.fused.get(&body.scope) {
+                    let decls: Vec<TokenStream> = {
+                        let mut pending = self.pending_decls.borrow_mut();
+                        let (now, later) = pending.drain(..).partition(|(at, _)| *at <= f.top);
+                        *pending = later;
+                        now.into_iter().map(|(_, d)| d).collect()
+                    };
+                    let (d, m) = (self.adj_ident(f.acc), self.meta_ident(f.acc));
                     let forward = self.forward_block(body, false);
                     let reverse = self.reverse_block(body, false);
-                    return quote!(#decls for #pat in #iter { #forward #reverse });
+                    return quote! {
+                        #(#decls)*
+                        let #d = #k::__private::seed_one(&#m);
+                        for #pat in #iter { #forward #reverse }
+                    };
                 }
                 let first_new = self.hoisted.borrow().len();
                 let checkpointed = self.checkpointed.contains(&body.scope);

@@ -104,7 +104,11 @@ fn expand_fn(args: &Args, item: &mut ItemFn) -> syn::Result<TokenStream> {
 /// Runs the analysis of `#[differentiable]` on a function given as source, for unit tests
 /// of the emitter's decisions.
 #[cfg(test)]
-pub(crate) fn with_emitter<R>(src: &str, f: impl FnOnce(&Emitter, &lower::Lowered) -> R) -> R {
+pub(crate) fn with_emitter<R>(
+    seeded: bool,
+    src: &str,
+    f: impl FnOnce(&Emitter, &lower::Lowered) -> R,
+) -> R {
     let mut item: ItemFn = syn::parse_str(src).expect("a function");
     let args = Args::parse(TokenStream::new()).expect("default arguments");
     let cx = Ctxt::default();
@@ -119,7 +123,7 @@ pub(crate) fn with_emitter<R>(src: &str, f: impl FnOnce(&Emitter, &lower::Lowere
     let cx = Ctxt::default();
     let lowered = lower::lower(&cx, &resolved, &item.block);
     cx.check().expect("a supported body");
-    let em = Emitter::new(&args.krate, &lowered);
+    let em = Emitter::new(&args.krate, &lowered, seeded);
     f(&em, &lowered)
 }
 
@@ -283,10 +287,7 @@ fn vjp_body(
     seeded: bool,
 ) -> TokenStream {
     let k = &args.krate;
-    let mut em = Emitter::new(k, lowered);
-    if seeded {
-        em.fused = em.fusable_loop(&lowered.body, &lowered.tail);
-    }
+    let em = Emitter::new(k, lowered, seeded);
 
     // wrt inputs: the receiver first, then parameters in order.
     let mut wrt_vars = Vec::new();
@@ -348,38 +349,35 @@ fn vjp_body(
             decl_vars.push(v);
         }
     }
-    let decls: Vec<_> = decl_vars
-        .iter()
-        .filter(|v| Some(**v) != tail_var)
-        .map(|&v| {
-            let (d, m) = (em.adj_ident(v), em.meta_ident(v));
-            quote!(let mut #d = #k::__private::zero_adj(&#m);)
-        })
-        .collect();
-    // A fused loop accumulates into the adjoints in the forward sweep: they are declared
-    // just before it (all top-level active variables are declared by then) and captured.
-    let (decls, seed_adj) = match em.fused {
-        Some(_) => {
-            let seeded = match tail_var {
-                Some(v) => {
-                    let (d, m) = (em.adj_ident(v), em.meta_ident(v));
-                    let ret = match &item.sig.output {
-                        ReturnType::Type(_, ty) => strip_refs(ty),
-                        ReturnType::Default => syn::parse_quote!(()),
-                    };
-                    let one = quote!(#k::__private::one::<#k::__private::TangentOf<#ret>>());
-                    quote!(let mut #d = #k::__private::seed(&#m, #one);)
-                }
-                None => TokenStream::new(),
-            };
-            *em.fused_decls.borrow_mut() = quote!(#(#decls)* #seeded);
-            // The pullback's own seeded adjoint (the same one) types its argument.
-            (Vec::new(), seed_adj)
+    // Where each variable is declared: a fused loop declares the adjoints of those before it.
+    let mut position = vec![0; lowered.vars.len()];
+    for (t, s) in lowered.body.stmts.iter().enumerate() {
+        if let crate::ir::Stmt::Let { var, .. } = s {
+            position[*var] = t + 1;
         }
-        None => (decls, seed_adj),
+    }
+    let accs: Vec<usize> = em.fused.values().map(|f| f.acc).collect();
+    let decl = |v: usize| {
+        let (d, m) = (em.adj_ident(v), em.meta_ident(v));
+        quote!(let mut #d = #k::__private::zero_adj(&#m);)
     };
+    let (early, late): (Vec<usize>, Vec<usize>) = decl_vars
+        .iter()
+        .copied()
+        .filter(|v| Some(*v) != tail_var)
+        .partition(|v| !em.fused.is_empty() && !accs.contains(v));
+    *em.pending_decls.borrow_mut() = early.iter().map(|&v| (position[v], decl(v))).collect();
     let forward = em.forward_block(&lowered.body, true);
     let reverse = em.reverse_block(&lowered.body, true);
+    // The adjoints no fused loop declared, then those of the fused loops' accumulators (the
+    // forward sweep's were private to their loops).
+    let decls: Vec<TokenStream> = em
+        .pending_decls
+        .borrow_mut()
+        .drain(..)
+        .map(|(_, d)| d)
+        .chain(late.into_iter().map(decl))
+        .collect();
     let hoisted: Vec<_> = em
         .hoisted
         .borrow()

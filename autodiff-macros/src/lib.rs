@@ -9,6 +9,7 @@ mod checkpoint;
 mod ctxt;
 mod emit;
 mod expand;
+mod fuse;
 mod ir;
 mod lower;
 mod resolve;

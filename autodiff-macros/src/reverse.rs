@@ -123,7 +123,7 @@ impl Emitter<'_> {
                 pat,
                 body,
                 ..
-            } if self.structural.contains(&body.scope) && self.fused != Some(body.scope) => {
+            } if self.structural.contains(&body.scope) && !self.fused.contains_key(&body.scope) => {
                 // A checkpointed body runs its forward code again, with its tape, first.
                 let again = self
                     .checkpointed

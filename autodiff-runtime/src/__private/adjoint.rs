@@ -101,6 +101,16 @@ pub fn seed<V: Primal + ?Sized>(meta: &Meta<V>, t: V::Tangent) -> V::Adj {
     adj
 }
 
+/// An accumulator holding one: the adjoint of the output of `NAME_grad`, or of a value
+/// that reaches it through sums only.
+#[inline(always)]
+pub fn seed_one<V: Primal + ?Sized>(meta: &Meta<V>) -> V::Adj
+where
+    V::Tangent: Real,
+{
+    seed(meta, num_traits::One::one())
+}
+
 /// `dst += src` for two accumulators of the same tangent (e.g. a `Slot` into a struct field).
 #[inline(always)]
 pub fn acc<D: Adjoint, S: Adjoint<Value = D::Value>>(dst: &mut D, mut src: S) {
