@@ -216,47 +216,46 @@ impl<'a> Emitter<'a> {
         // Reads and writes of each statement, nested blocks included.
         let reads: Vec<HashSet<VarId>> = b.stmts.iter().map(stmt_reads).collect();
         let writes: Vec<HashSet<VarId>> = b.stmts.iter().map(stmt_writes).collect();
-        // Later lets first: a local's last use counts the recomputation of those that read
-        // it; decisions depend on each other, so iterate until they settle.
-        let mut settled = false;
-        for _ in 0..16 {
-            let before: Vec<_> = declared
-                .iter()
-                .map(|v| self.remat_at.get(v).copied())
-                .collect();
-            for k in (0..b.stmts.len()).rev() {
-                let Stmt::Let {
-                    var, init: Some(e), ..
-                } = &b.stmts[k]
-                else {
+        // Start from every local recomputed and drop those that cannot be, given the others,
+        // until none is dropped: decisions only ever go one way, so this ends, and what is
+        // left is consistent. Later lets first in each pass: a local's last use counts the
+        // recomputation of those that read it.
+        let lets: Vec<(usize, VarId)> = b
+            .stmts
+            .iter()
+            .enumerate()
+            .filter_map(|(k, s)| match s {
+                Stmt::Let {
+                    var, init: Some(_), ..
+                } => Some((k, *var)),
+                _ => None,
+            })
+            .collect();
+        for (_, v) in &lets {
+            self.remat.insert(*v);
+        }
+        loop {
+            let mut dropped = false;
+            for &(k, var) in lets.iter().rev() {
+                let Stmt::Let { init: Some(e), .. } = &b.stmts[k] else {
                     continue;
                 };
-                let var = *var;
+                if !self.remat.contains(&var) {
+                    continue;
+                }
                 match self.remat_position(b, k, var, e, &declared, &reads, &writes, written) {
                     Some(last) => {
-                        self.remat.insert(var);
                         self.remat_at.insert(var, last);
                     }
                     None => {
                         self.remat.remove(&var);
                         self.remat_at.remove(&var);
+                        dropped = true;
                     }
                 }
             }
-            let after: Vec<_> = declared
-                .iter()
-                .map(|v| self.remat_at.get(v).copied())
-                .collect();
-            if before == after {
-                settled = true;
+            if !dropped {
                 break;
-            }
-        }
-        if !settled {
-            // Decisions that do not settle: keep (tape) everything of this block.
-            for v in &declared {
-                self.remat.remove(v);
-                self.remat_at.remove(v);
             }
         }
         for v in &declared {

@@ -407,10 +407,9 @@ fn vjp_body(
                 && var.ident != "self"
                 && mentioned.contains(&var.ident.to_string())
         })
-        .map(|v| {
-            let id = em.id(v);
-            quote!(let mut #id = #id;)
-        })
+        .map(|v| em.id(v).clone())
+        .chain(em.hoisted.borrow().iter().cloned())
+        .map(|id| quote!(let mut #id = #id;))
         .collect();
     let out = format_ident!("__out", span = Span::mixed_site());
     quote! {
