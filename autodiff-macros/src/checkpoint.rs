@@ -362,12 +362,22 @@ impl Emitter<'_> {
         {
             return true;
         }
-        let Some((p, bound, invariant)) = self.array_cover(b, w) else {
-            return false;
+        let cover = self.array_cover(b, w);
+        // `w[2] = e` directly in the body covers later reads of `w[2]`.
+        let literal_set = |index: &str| {
+            b.stmts.iter().position(|s| {
+                matches!(s, Stmt::Assign { place, op: AssignOp::Set, .. }
+                if place.var == w && place.fields.is_empty()
+                    && place.index.as_ref().is_some_and(|i| {
+                        let i = i.tokens.to_string();
+                        i == index && i.parse::<usize>().is_ok()
+                    }))
+            })
         };
-        // `w[0]` is covered too when the range is the same in every iteration and nothing
-        // else writes `w`: an empty range writes nothing, and then every iteration reads the
-        // value from before the loop, as every reverse or second run does.
+        // `w[0]` is covered by a range cover too when the range is the same in every
+        // iteration and nothing else writes `w`: an empty range writes nothing, and then
+        // every iteration reads the value from before the loop, as every reverse or second
+        // run does.
         let only_writer = b
             .stmts
             .iter()
@@ -377,11 +387,17 @@ impl Emitter<'_> {
         let shadowed = self.let_names(b);
         occ.iter().all(|o| match &o.kind {
             Use::Write => true,
-            Use::Read(index, _) | Use::Accumulate(index, _) if index == "0" => {
-                o.top > p && invariant && only_writer
-            }
             Use::Read(index, env) | Use::Accumulate(index, env) => {
-                o.top > p
+                if literal_set(index).is_some_and(|p| o.top > p) {
+                    return true;
+                }
+                let Some((p, bound, invariant)) = &cover else {
+                    return false;
+                };
+                if index == "0" {
+                    return o.top > *p && *invariant && only_writer;
+                }
+                o.top > *p
                     && !shadowed.contains(index)
                     && env
                         .iter()
@@ -491,10 +507,24 @@ impl Emitter<'_> {
                 }
                 return;
             }
-            if expr_vars(e).contains(&w) || expr_args_mention(e, w) {
+            if expr_vars(e).contains(&w) {
                 whole(out);
             }
         };
+        // A call's arguments (and receiver) are uses of the whole value.
+        let call = matches!(
+            s,
+            Stmt::Let {
+                init: Some(Expr::Call { .. } | Expr::Rule { .. }),
+                ..
+            } | Stmt::Assign {
+                value: Expr::Call { .. } | Expr::Rule { .. },
+                ..
+            }
+        );
+        if call && stmt_reads(s).contains(&w) {
+            whole(out);
+        }
         match s {
             Stmt::Let { init: Some(e), .. } => expr(e, out),
             Stmt::Assign {
@@ -615,13 +645,6 @@ fn element_reads(s: &Stmt, f: &mut dyn FnMut(VarId, VarId)) {
             body.stmts.iter().for_each(|s| element_reads(s, f))
         }
         _ => {}
-    }
-}
-
-fn expr_args_mention(e: &Expr, w: VarId) -> bool {
-    match e {
-        Expr::Call { .. } | Expr::Rule { .. } => true,
-        _ => expr_vars(e).contains(&w),
     }
 }
 

@@ -56,6 +56,7 @@ pub fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
 }
 
 fn expand_fn(args: &Args, item: &mut ItemFn) -> syn::Result<TokenStream> {
+    let _scalars = resolve::ScalarGenerics::enter(&item.sig.generics);
     let cx = Ctxt::default();
     check_signature(&cx, item);
     let params = params(&cx, args, item);
@@ -110,6 +111,7 @@ pub(crate) fn with_emitter<R>(
     f: impl FnOnce(&Emitter, &lower::Lowered) -> R,
 ) -> R {
     let mut item: ItemFn = syn::parse_str(src).expect("a function");
+    let _scalars = resolve::ScalarGenerics::enter(&item.sig.generics);
     let args = Args::parse(TokenStream::new()).expect("default arguments");
     let cx = Ctxt::default();
     let params = params(&cx, &args, &item);

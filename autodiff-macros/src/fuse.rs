@@ -9,7 +9,7 @@
 //! points). The adjoints the loop adds to are declared before it in the forward sweep and
 //! the pullback carries on with them.
 //!
-//! Conditions, besides a loop body the analysis can run as written (scalar code, no calls):
+//! Conditions (the body itself may hold anything: it runs once, as written):
 //! - the other variables it assigns from outside (work arrays) are overwritten before they
 //!   are read in every iteration (as for a checkpoint: `checkpoint::killed_or_accumulated`),
 //!   so that no adjoint flows from one iteration to the one before; the reverse sweep does
@@ -20,10 +20,8 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::checkpoint::{Use, block_scopes, has_effects};
+use crate::checkpoint::{Use, block_scopes};
 use crate::emit::{Emitter, assigned_vars, stmt_reads, stmt_writes};
-use proc_macro2::TokenStream;
-
 use crate::ir::*;
 
 /// A loop reversed in the forward sweep of `NAME_grad`.
@@ -45,8 +43,8 @@ impl Emitter<'_> {
             return out;
         }
         for (top, s) in body.stmts.iter().enumerate() {
-            if let Stmt::For { iter, body: b, .. } = s
-                && let Some(acc) = self.fusable(iter, b, &body.stmts[top + 1..], *tail)
+            if let Stmt::For { body: b, .. } = s
+                && let Some(acc) = self.fusable(b, &body.stmts[top + 1..], *tail)
             {
                 out.insert(b.scope, Fused { top, acc });
             }
@@ -54,10 +52,11 @@ impl Emitter<'_> {
         out
     }
 
-    /// Whether the loop `for _ in iter { b }`, followed by `after`, can be reversed as it
-    /// runs: the scalar it accumulates into.
-    fn fusable(&self, iter: &TokenStream, b: &Block, after: &[Stmt], tail: VarId) -> Option<VarId> {
-        if !self.structural.contains(&b.scope) || has_effects(iter) || !self.is_rerunnable(b) {
+    /// Whether the loop with body `b`, followed by `after`, can be reversed as it runs: the
+    /// scalar it accumulates into. The body runs once, as written: calls, array code and
+    /// passive statements are fine.
+    fn fusable(&self, b: &Block, after: &[Stmt], tail: VarId) -> Option<VarId> {
+        if !self.structural.contains(&b.scope) {
             return None;
         }
         let mut scopes = HashSet::new();
@@ -93,9 +92,11 @@ impl Emitter<'_> {
         (work_ok && inputs_ok && !self.needed.contains(&acc)).then_some(acc)
     }
 
-    /// Whether every use of `w` in `b` is `w += e` or `w -= e` on the scalar itself.
+    /// Whether every use of `w` in `b` is `w += e` or `w -= e` on the variable itself.
+    /// (An accumulator that reaches the output through sums has the output's type: a
+    /// scalar, since `NAME_grad` seeds the output with one.)
     fn only_accumulated(&self, b: &Block, w: VarId) -> bool {
-        if !self.vars[w].active || !self.vars[w].scalar {
+        if !self.vars[w].active {
             return false;
         }
         let mut occ = Vec::new();
@@ -196,6 +197,26 @@ mod tests {
             u
         }";
         assert_eq!(fused(two), 0);
+        // A call and a work array in the body (`tests/macro_checkpoint.rs` checks it).
+        let robust = r#"fn robust_fit(params: &[f64], xs: &[f64], ys: &[f64]) -> f64 {
+    let mut pred = vec![0.0; 2];
+    let mut total = 0.0;
+    for i in 0..xs.len() {
+        pred[0] = params[0] + params[1] * xs[i];
+        pred[1] = pred[0] * params[2];
+        let r = pred[1] - ys[i];
+        total += huber_term(r, params[3]);
+    }
+    let reg = 0.01 * params[1] * params[1];
+    // A sum after the loop: the adjoint of `total` is still the output's.
+    total + reg
+}"#;
+        assert_eq!(fused(robust), 1);
+        // The work array read before it is written: its adjoint crosses iterations.
+        assert_eq!(
+            fused(&robust.replace("pred[0] = params[0]", "pred[0] = pred[1] + params[0]")),
+            0
+        );
         // The same second sum, unused: no adjoint, so the loop is fused.
         assert_eq!(fused(&two.replace("let u = s + t;", "let u = s + 1.0;")), 1);
     }

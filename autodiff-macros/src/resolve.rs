@@ -416,12 +416,59 @@ pub fn is_no_grad_call(func: &Expr) -> bool {
     matches!(func, Expr::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "no_grad"))
 }
 
-/// `f32`, `f64`, `&f64`, or a generic parameter written as a bare single capital letter.
+thread_local! {
+    /// The generic type parameters of the function being expanded that are bounded by
+    /// `Real` (or `Float`): scalars, like `f32` and `f64` (see [`ScalarGenerics`]).
+    static SCALAR_GENERICS: std::cell::RefCell<HashSet<String>> = Default::default();
+}
+
+/// Makes the scalar generic parameters of `generics` known to [`is_scalar_type`] while it
+/// lives (one function's expansion).
+pub struct ScalarGenerics(());
+
+impl ScalarGenerics {
+    pub fn enter(generics: &syn::Generics) -> Self {
+        let scalar_bound = |b: &syn::TypeParamBound| {
+            matches!(b, syn::TypeParamBound::Trait(t)
+                if t.path.segments.last().is_some_and(|s| s.ident == "Real" || s.ident == "Float"))
+        };
+        let mut names: HashSet<String> = generics
+            .type_params()
+            .filter(|t| t.bounds.iter().any(scalar_bound))
+            .map(|t| t.ident.to_string())
+            .collect();
+        if let Some(w) = &generics.where_clause {
+            for p in &w.predicates {
+                if let syn::WherePredicate::Type(t) = p
+                    && let syn::Type::Path(ty) = &t.bounded_ty
+                    && let Some(id) = ty.path.get_ident()
+                    && t.bounds.iter().any(scalar_bound)
+                {
+                    names.insert(id.to_string());
+                }
+            }
+        }
+        SCALAR_GENERICS.with(|s| *s.borrow_mut() = names);
+        ScalarGenerics(())
+    }
+}
+
+impl Drop for ScalarGenerics {
+    fn drop(&mut self) {
+        SCALAR_GENERICS.with(|s| s.borrow_mut().clear());
+    }
+}
+
+fn is_scalar_name(path: &syn::Path) -> bool {
+    path.get_ident().is_some_and(|i| {
+        i == "f32" || i == "f64" || SCALAR_GENERICS.with(|s| s.borrow().contains(&i.to_string()))
+    })
+}
+
+/// `f32`, `f64`, a generic parameter bounded by `Real`, or a reference to one of these.
 pub fn is_scalar_type(ty: &syn::Type) -> bool {
     match ty {
-        syn::Type::Path(p) => {
-            p.qself.is_none() && (p.path.is_ident("f32") || p.path.is_ident("f64"))
-        }
+        syn::Type::Path(p) => p.qself.is_none() && is_scalar_name(&p.path),
         syn::Type::Reference(r) => is_scalar_type(&r.elem),
         syn::Type::Paren(p) => is_scalar_type(&p.elem),
         _ => false,
@@ -432,6 +479,18 @@ fn is_scalar_expr(e: &Expr) -> bool {
     match e {
         Expr::Lit(l) => matches!(l.lit, syn::Lit::Float(_)),
         Expr::Cast(c) => is_scalar_type(&c.ty),
+        // `T::zero()`, `f64::from(n)`, `T::from_f64(x)`: constructors of a scalar type.
+        Expr::Call(c) => match &*c.func {
+            Expr::Path(p) if p.qself.is_none() && p.path.segments.len() == 2 => {
+                let ty: syn::Path = p.path.segments[0].ident.clone().into();
+                let f = &p.path.segments[1].ident;
+                is_scalar_name(&ty)
+                    && ["zero", "one", "from", "from_f64", "from_f32", "epsilon"]
+                        .iter()
+                        .any(|n| f == n)
+            }
+            _ => false,
+        },
         _ => false,
     }
 }
