@@ -445,3 +445,53 @@ fn fused_loop_with_a_call_and_a_work_array() {
         }
     }
 }
+
+/// Inside a fused loop, a checkpointed inner loop keeps copies of its work arrays instead of
+/// running again (`NAME_grad`); `NAME_vjp` runs it again. Work arrays as a fixed array and
+/// an ndarray vector.
+#[differentiable]
+fn snapshot_kinds(m: &[f64], v: &autodiff::ndarray::Array1<f64>, #[no_grad] x: &[f64]) -> f64 {
+    let d = 3;
+    let mut fixed = [0.0; 3];
+    let mut arr = autodiff::ndarray::Array1::<f64>::zeros(3);
+    let mut total = 0.0;
+    for i in 0..x.len() {
+        let mut inner = vec![0.0; 2];
+        for c in 0..2 {
+            for j in 0..d {
+                fixed[j] = x[i] - m[c * d + j];
+            }
+            for j in 0..d {
+                arr[j] = fixed[j] * v[j];
+            }
+            let mut q = 0.0;
+            for j in 0..d {
+                q += arr[j] * arr[j] + fixed[j].sin();
+            }
+            inner[c] = q;
+        }
+        total += inner[0] * inner[1];
+    }
+    total
+}
+
+#[test]
+fn snapshots_of_fixed_and_ndarray_work_arrays() {
+    use autodiff::ndarray::{Array1, array};
+    let x = vec![0.7, -1.2, 0.4, 1.9];
+    let m = vec![0.3, 0.9, -0.5, 1.1, -0.2, 0.6];
+    let v: Array1<f64> = array![0.8, -1.3, 0.45];
+    check::gradient(
+        |(m, v): &(Vec<f64>, Array1<f64>)| snapshot_kinds(m, v, &x),
+        |(m, v)| snapshot_kinds_grad(m, v, &x).1,
+        &(m.clone(), v.clone()),
+    )
+    .assert();
+    let (value, (gm, gv)) = snapshot_kinds_grad(&m, &v, &x);
+    let (value2, pullback) = snapshot_kinds_vjp(&m, &v, &x);
+    let (vm, vv) = pullback(1.0);
+    assert_eq!(value, value2);
+    for (a, b) in gm.iter().chain(gv.iter()).zip(vm.iter().chain(vv.iter())) {
+        assert!((a - b).abs() <= 1e-12 * (1.0 + a.abs()), "{a} vs {b}");
+    }
+}

@@ -43,6 +43,11 @@ pub(crate) struct Candidate {
     /// Its element reads (`let` variables) of arrays that do not change from the read to
     /// the end of the iteration: arrays it only reads, and arrays it writes only before.
     pub stable: Vec<VarId>,
+    /// Inside a fused loop, where a tape lives for one iteration of that loop: the arrays it
+    /// writes and reads back, with the length its covering loop writes (`n` of
+    /// `for j in 0..n { w[j] = .. }`), to keep at the end of each iteration instead of
+    /// running the body again (`None`: run it again).
+    pub snapshot: Option<Vec<(VarId, TokenStream)>>,
 }
 
 /// Methods a passive expression may call and still be evaluated again: pure, cheap.
@@ -83,6 +88,10 @@ impl Emitter<'_> {
         for (t, s) in body.stmts.iter().enumerate() {
             let ctx = Context {
                 top: t,
+                fused_scope: match s {
+                    Stmt::For { body, .. } => Some(body.scope),
+                    _ => None,
+                },
                 last_write: &last_write,
                 passive_later: &passive_after[t],
                 tail,
@@ -177,13 +186,21 @@ impl Emitter<'_> {
             .into_iter()
             .filter(|v| !inside(v))
             .collect();
+        // Inside a fused loop, the reverse runs within the same iteration of that loop, where
+        // its body's locals still live.
+        let fused_body = ctx
+            .fused_scope
+            .filter(|_| self.fused.values().any(|f| f.top == ctx.top));
+        let mut fused_locals = false;
         for &w in &writes {
             // The output is moved out before the pullback is made: only a scalar (a copy)
             // may also be captured by it.
             let moved_out = ctx.tail.contains(&w) && !self.vars[w].scalar;
             // Running the body again writes `w` in the pullback: it must live there, as the
             // function's own locals do (a local of an outer loop body is gone by then).
-            let outer_local = self.vars[w].scope != 0;
+            let scope = self.vars[w].scope;
+            fused_locals |= scope != 0 && Some(scope) == fused_body;
+            let outer_local = scope != 0 && Some(scope) != fused_body;
             if moved_out || outer_local || !self.killed_or_accumulated(b, w) {
                 return None;
             }
@@ -213,12 +230,50 @@ impl Emitter<'_> {
                 }
             });
         }
+        let snapshot = self.snapshot_plan(b, ctx, &writes, &stable);
+        if fused_locals && snapshot.is_none() {
+            // Running the body again would need the fused body's locals in the pullback.
+            return None;
+        }
         Some(Candidate {
             scope: b.scope,
             reads,
             writes,
             stable,
+            snapshot,
         })
+    }
+
+    /// What to keep of the written arrays at the end of each iteration instead of running
+    /// the body again: only inside a fused loop (whose tape holds one of its iterations, so
+    /// the copies stay in cache), and only when every array read back has a covering loop
+    /// whose length does not change with the iteration.
+    fn snapshot_plan(
+        &self,
+        b: &Block,
+        ctx: &Context,
+        writes: &HashSet<VarId>,
+        stable: &[VarId],
+    ) -> Option<Vec<(VarId, TokenStream)>> {
+        if !self.fused.values().any(|f| f.top == ctx.top) {
+            return None;
+        }
+        let mut read_back: Vec<VarId> = Vec::new();
+        for s in &b.stmts {
+            element_reads(s, &mut |var, base| {
+                if stable.contains(&var) && writes.contains(&base) && !read_back.contains(&base) {
+                    read_back.push(base);
+                }
+            });
+        }
+        read_back
+            .into_iter()
+            .map(|w| {
+                let (_, bound, invariant) = self.array_cover(b, w)?;
+                let n: TokenStream = bound.parse().ok()?;
+                invariant.then_some((w, n))
+            })
+            .collect()
     }
 
     /// Whether running `b` keeps anything per iteration (a tape or saved old values).
@@ -602,6 +657,8 @@ impl Emitter<'_> {
 struct Context<'a> {
     /// The top-level statement holding the loop.
     top: usize,
+    /// The body scope of that statement, when it is a loop.
+    fused_scope: Option<usize>,
     last_write: &'a HashMap<VarId, usize>,
     passive_later: &'a HashSet<String>,
     tail: &'a [VarId],
@@ -972,6 +1029,49 @@ mod tests {
     s
 }"#;
         assert_eq!(checkpointed(carried), 0);
+    }
+
+    #[test]
+    fn inside_a_fused_loop_work_arrays_are_kept_not_run_again() {
+        // `tests/macro_checkpoint.rs` checks its gradients.
+        let src = r#"fn snapshot_kinds(
+    m: &[f64],
+    v: &autodiff::ndarray::Array1<f64>,
+    x: &[f64],
+) -> f64 {
+    let d = 3;
+    let mut fixed = [0.0; 3];
+    let mut arr = autodiff::ndarray::Array1::<f64>::zeros(3);
+    let mut total = 0.0;
+    for i in 0..x.len() {
+        let mut inner = vec![0.0; 2];
+        for c in 0..2 {
+            for j in 0..d {
+                fixed[j] = x[i] - m[c * d + j];
+            }
+            for j in 0..d {
+                arr[j] = fixed[j] * v[j];
+            }
+            let mut q = 0.0;
+            for j in 0..d {
+                q += arr[j] * arr[j] + fixed[j].sin();
+            }
+            inner[c] = q;
+        }
+        total += inner[0] * inner[1];
+    }
+    total
+}"#;
+        // `NAME_grad`: the loop over `i` is fused, the one over `c` keeps copies.
+        let (runs, snapshots) = with_emitter(true, src, |em, _| {
+            (
+                em.checkpointed.len(),
+                em.snapshots.values().map(Vec::len).sum::<usize>(),
+            )
+        });
+        assert_eq!((runs, snapshots), (0, 2));
+        // `NAME_vjp`: `inner` is a local of the loop over `i`, gone in the pullback.
+        assert_eq!(checkpointed(src), 0);
     }
 
     #[test]

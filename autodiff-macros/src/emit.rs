@@ -51,6 +51,9 @@ pub struct Emitter<'a> {
     /// Loop bodies run plainly in the forward sweep and again, with their tape, in the
     /// reverse sweep (see `checkpoint`).
     pub(crate) checkpointed: HashSet<usize>,
+    /// Checkpointed bodies that keep copies of their written arrays at the end of each
+    /// iteration instead of running again: the arrays and the lengths kept, by scope.
+    pub(crate) snapshots: std::collections::HashMap<usize, Vec<(VarId, TokenStream)>>,
     /// Element reads in checkpointed bodies of arrays that do not change between the read
     /// and its reverse: recomputed like reads of inputs.
     pub(crate) stable_reads: HashSet<VarId>,
@@ -94,6 +97,7 @@ impl<'a> Emitter<'a> {
             stacks: Default::default(),
             hoisted: Default::default(),
             checkpointed: HashSet::new(),
+            snapshots: Default::default(),
             stable_reads: HashSet::new(),
             rerun_writes: HashSet::new(),
             skip_scope: None,
@@ -156,7 +160,15 @@ impl<'a> Emitter<'a> {
                 let unread = c.writes.iter().filter(|w| !self.needed.contains(w));
                 self.rerun_writes.extend(unread.copied());
             }
-            self.checkpointed = candidates.iter().map(|c| c.scope).collect();
+            self.checkpointed = candidates
+                .iter()
+                .filter(|c| c.snapshot.is_none())
+                .map(|c| c.scope)
+                .collect();
+            self.snapshots = candidates
+                .iter()
+                .filter_map(|c| Some((c.scope, c.snapshot.clone()?)))
+                .collect();
             self.settle(body, &written);
         }
         if let Some(out) = seeded
@@ -766,8 +778,11 @@ impl<'a> Emitter<'a> {
                 let first_new = self.hoisted.borrow().len();
                 let checkpointed = self.checkpointed.contains(&body.scope);
                 let was_plain = self.plain.replace(self.plain.get() || checkpointed);
-                let b = self.forward_block(body, false);
+                let mut b = self.forward_block(body, false);
                 self.plain.set(was_plain);
+                if !self.plain.get() {
+                    b.extend(self.snapshot_saves(body.scope));
+                }
                 let grown: Vec<Ident> = self.hoisted.borrow()[first_new..].to_vec();
                 let stored = self.needed.contains(iter_var) && !self.remat_iter.contains(iter_var);
                 let it = if stored {
@@ -865,6 +880,37 @@ impl<'a> Emitter<'a> {
             self.stacks.borrow_mut().insert(key, s);
         }
         out
+    }
+
+    /// The copies a snapshot body keeps at the end of each iteration (see `snapshots`).
+    fn snapshot_saves(&self, scope: usize) -> TokenStream {
+        let k = self.krate;
+        let mut out = TokenStream::new();
+        for (i, (w, n)) in self.snapshots.get(&scope).into_iter().flatten().enumerate() {
+            let tape = self.snapshot_tape(scope, i);
+            let w = self.id(*w);
+            out.extend(quote!(#k::__private::snapshot(&mut #tape, &#w, #n);));
+            if !self.hoisted.borrow().contains(&tape) {
+                self.hoisted.borrow_mut().push(tape);
+            }
+        }
+        out
+    }
+
+    /// The statements that put back what [`snapshot_saves`](Self::snapshot_saves) kept.
+    pub(crate) fn snapshot_restores(&self, scope: usize) -> TokenStream {
+        let k = self.krate;
+        let mut out = TokenStream::new();
+        for (i, (w, n)) in self.snapshots.get(&scope).into_iter().flatten().enumerate() {
+            let tape = self.snapshot_tape(scope, i);
+            let w = self.id(*w);
+            out.extend(quote!(#k::__private::restore(&mut #tape, &mut #w, #n);));
+        }
+        out
+    }
+
+    fn snapshot_tape(&self, scope: usize, i: usize) -> Ident {
+        format_ident!("__snap{}_{}", scope, i, span = Span::mixed_site())
     }
 
     /// `n += 3` on a passive variable: the reverse sweep restores it with `n -= 3`, exactly

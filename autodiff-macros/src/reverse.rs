@@ -130,8 +130,9 @@ impl Emitter<'_> {
                     .contains(&body.scope)
                     .then(|| self.forward_block(body, false));
                 let (sums, flush) = self.loop_invariant_reads(body);
+                let restores = self.snapshot_restores(body.scope);
                 let b = self.reverse_block(body, false);
-                let b = quote!(#again #b);
+                let b = quote!(#again #restores #b);
                 let reversed = if self.remat_iter.contains(iter_var) {
                     quote!(for #pat in ::core::iter::Iterator::rev(#iter) { #b })
                 } else {

@@ -140,6 +140,80 @@ pub fn buffer<A: Adjoint>(adj: &mut A) -> &mut A::Value {
     adj.materialize()
 }
 
+/// The first `n` elements of an array, kept on a tape and put back (the work arrays of a
+/// loop body that the reverse sweep reads as they were at the end of an iteration).
+pub trait Snapshot {
+    /// The element type.
+    type Elem: Clone;
+    /// Pushes the first `n` elements onto `tape`.
+    fn save(&self, n: usize, tape: &mut Vec<Self::Elem>);
+    /// Pops the last `n` elements of `tape` back into the first `n` elements.
+    fn load(&mut self, n: usize, tape: &mut Vec<Self::Elem>);
+}
+
+impl<T: Clone> Snapshot for [T] {
+    type Elem = T;
+    #[inline]
+    fn save(&self, n: usize, tape: &mut Vec<T>) {
+        tape.extend_from_slice(&self[..n]);
+    }
+    #[inline]
+    fn load(&mut self, n: usize, tape: &mut Vec<T>) {
+        let at = tape.len() - n;
+        self[..n].clone_from_slice(&tape[at..]);
+        tape.truncate(at);
+    }
+}
+
+impl<T: Clone> Snapshot for Vec<T> {
+    type Elem = T;
+    #[inline]
+    fn save(&self, n: usize, tape: &mut Vec<T>) {
+        self.as_slice().save(n, tape)
+    }
+    #[inline]
+    fn load(&mut self, n: usize, tape: &mut Vec<T>) {
+        self.as_mut_slice().load(n, tape)
+    }
+}
+
+impl<T: Clone, const N: usize> Snapshot for [T; N] {
+    type Elem = T;
+    #[inline]
+    fn save(&self, n: usize, tape: &mut Vec<T>) {
+        self.as_slice().save(n, tape)
+    }
+    #[inline]
+    fn load(&mut self, n: usize, tape: &mut Vec<T>) {
+        self.as_mut_slice().load(n, tape)
+    }
+}
+
+impl<A: Clone, S: ndarray::DataMut<Elem = A>> Snapshot for ArrayBase<S, ndarray::Ix1> {
+    type Elem = A;
+    fn save(&self, n: usize, tape: &mut Vec<A>) {
+        tape.extend(self.iter().take(n).cloned());
+    }
+    fn load(&mut self, n: usize, tape: &mut Vec<A>) {
+        let at = tape.len() - n;
+        for (dst, src) in self.iter_mut().zip(tape.drain(at..)) {
+            *dst = src;
+        }
+    }
+}
+
+/// Keeps the first `n` elements of `w` on `tape`.
+#[inline(always)]
+pub fn snapshot<W: Snapshot + ?Sized>(tape: &mut Vec<W::Elem>, w: &W, n: usize) {
+    w.save(n, tape);
+}
+
+/// Puts back into `w` the `n` elements [`snapshot`] kept last.
+#[inline(always)]
+pub fn restore<W: Snapshot + ?Sized>(tape: &mut Vec<W::Elem>, w: &mut W, n: usize) {
+    w.load(n, tape);
+}
+
 /// `acc += v` for a loop-local sum of the adjoint contributions one element receives in
 /// every iteration of a loop (`d_x[a] += d` with `a` fixed in the loop): the reverse sweep
 /// sums in a register and adds the sum to the element once, after the loop (`None` when the
