@@ -8,6 +8,11 @@
 //! in turn, runs the body's forward code with its tape and then its reverse: the tape holds
 //! one iteration and stays in cache, for the price of running the body twice.
 //!
+//! Inside a loop that `NAME_grad` fuses (`fuse.rs`), whose tape lives for one of its
+//! iterations, the body instead keeps a copy of the work arrays it reads back at the end of
+//! each iteration (`__private::snapshot`), and the reverse sweep puts them back before
+//! reversing it: a copy of `n` numbers instead of a second run.
+//!
 //! The conditions are conservative, so that running the body again yields the values the
 //! forward sweep saw:
 //! - the body is scalar code: arithmetic, float methods and element reads, no calls (which
