@@ -1,11 +1,14 @@
-//! The ADBench GMM objective (d = 10, K = 25, n = 1000): primal, generated gradient and a
-//! hand-written adjoint, in one criterion run. `cargo bench --bench gmm`.
+//! The ADBench GMM objective (d = 10, K = 25, n = 1000): primal, generated gradient (`_grad`,
+//! and `_vjp` with its pullback called on one) and a hand-written adjoint, in one criterion
+//! run. `cargo bench --bench gmm`.
 
 mod common;
 
 use std::hint::black_box;
 
-use common::gmm::{data_path, gmm_adjoint, gmm_objective, gmm_objective_grad, load_gmm};
+use common::gmm::{
+    data_path, gmm_adjoint, gmm_objective, gmm_objective_grad, gmm_objective_vjp, load_gmm,
+};
 use criterion::{Criterion, criterion_group, criterion_main};
 
 fn bench_gmm(c: &mut Criterion) {
@@ -36,6 +39,20 @@ fn bench_gmm(c: &mut Criterion) {
         })
     });
     group.bench_function("hand-written", |b| b.iter(|| gmm_adjoint(black_box(&g))));
+    // `_vjp` does not know its seed in advance, so it cannot reverse loops as they run.
+    group.bench_function("generated_vjp", |b| {
+        b.iter(|| {
+            let (value, pullback) = gmm_objective_vjp(
+                black_box(&g.alphas),
+                black_box(&g.means),
+                black_box(&g.icf),
+                &g.x,
+                g.gamma,
+                g.m,
+            );
+            (value, pullback(1.0))
+        })
+    });
     group.finish();
 }
 
