@@ -860,7 +860,7 @@ pub(crate) fn has_effects(ts: &TokenStream) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use crate::expand::with_emitter;
+    use crate::expand::{loop_test_fn, with_emitter};
 
     /// How many loop bodies of `src` the reverse sweep runs again.
     fn checkpointed(src: &str) -> usize {
@@ -880,7 +880,7 @@ mod tests {
             }
             s
         }";
-        assert_eq!(checkpointed(src), 1);
+        assert_eq!(checkpointed(&src), 1);
     }
 
     #[test]
@@ -896,7 +896,7 @@ mod tests {
             }
             s
         }";
-        assert_eq!(checkpointed(src), 0);
+        assert_eq!(checkpointed(&src), 0);
     }
 
     #[test]
@@ -913,7 +913,7 @@ mod tests {
             c[0] = 5.0 * x[0];
             s + c[0]
         }";
-        assert_eq!(checkpointed(src), 0);
+        assert_eq!(checkpointed(&src), 0);
         assert_eq!(checkpointed(&src.replace("c[0] = 5.0 * x[0];", "")), 1);
     }
 
@@ -931,7 +931,7 @@ mod tests {
             }
             s
         }";
-        assert_eq!(checkpointed(src), 0);
+        assert_eq!(checkpointed(&src), 0);
         assert_eq!(checkpointed(&src.replace("0..m", "0..n")), 1);
     }
 
@@ -948,127 +948,27 @@ mod tests {
             }
             s
         }";
-        assert_eq!(checkpointed(src), 0);
+        assert_eq!(checkpointed(&src), 0);
         assert_eq!(checkpointed(&src.replace("println!(\"{i}\");", "")), 1);
     }
 
     #[test]
     fn bodies_with_branches_while_and_scalar_work_are_checkpointed() {
         // The integration tests (`tests/macro_checkpoint.rs`) check their gradients.
-        let mixture = r#"fn mixture_like(weights: &[f64], centers: &[f64], lower: &[f64], x: &[f64]) -> f64 {
-    let k = weights.len();
-    let d = centers.len() / k;
-    let n = x.len() / d;
-    let mut diff = vec![0.0; d];
-    let mut scaled = vec![0.0; d];
-    let mut terms = vec![0.0; k];
-    let mut total = 0.0;
-    for i in 0..n {
-        for c in 0..k {
-            for j in 0..d {
-                diff[j] = x[i * d + j] - centers[c * d + j];
-            }
-            for j in 0..d {
-                scaled[j] = diff[j] * weights[c];
-            }
-            let mut l = c * d * d;
-            for a in 0..d {
-                for b in a + 1..d {
-                    scaled[b] += lower[l] * diff[a];
-                    l += 1;
-                }
-            }
-            let mut norm = 0.0;
-            for j in 0..d {
-                if scaled[j] > 0.0 {
-                    norm += scaled[j] * scaled[j];
-                } else {
-                    norm += 0.5 * scaled[j] * scaled[j];
-                }
-            }
-            let mut halvings = 0;
-            let mut damp = norm;
-            while damp > 4.0 && halvings < 3 {
-                damp *= 0.5;
-                halvings += 1;
-            }
-            terms[c] = weights[c] * weights[c] - damp;
-        }
-        let mut best = terms[0];
-        for c in 1..k {
-            best = best.max(terms[c]);
-        }
-        total += best;
-    }
-    total
-}"#;
-        assert_eq!(checkpointed(mixture), 1);
-        let scalar_work = r#"fn scalar_work(x: &[f64], y: &[f64]) -> f64 {
-    let n = x.len();
-    let mut w = vec![0.0; n];
-    let mut t = 0.0;
-    let mut s = 0.0;
-    for i in 0..y.len() {
-        t = y[i] * y[i];
-        for j in 0..n {
-            w[j] = x[j] * t;
-        }
-        for j in 0..n {
-            s += w[j].sin() * x[j];
-        }
-        s += t;
-    }
-    s
-}"#;
-        assert_eq!(checkpointed(scalar_work), 1);
-        let carried = r#"fn carried_work(x: &[f64]) -> f64 {
-    let mut w = vec![1.0; 2];
-    let mut s = 0.0;
-    for i in 0..x.len() {
-        for j in 0..1 {
-            w[j + 1] = w[j] * 0.5;
-        }
-        w[0] = x[i] * w[1] + 0.3;
-        s += w[0] * w[0];
-    }
-    s
-}"#;
-        assert_eq!(checkpointed(carried), 0);
+        let mixture = loop_test_fn("mixture_like");
+        assert_eq!(checkpointed(&mixture), 1);
+        let scalar_work = loop_test_fn("scalar_work");
+        assert_eq!(checkpointed(&scalar_work), 1);
+        let carried = loop_test_fn("carried_work");
+        assert_eq!(checkpointed(&carried), 0);
     }
 
     #[test]
     fn inside_a_fused_loop_work_arrays_are_kept_not_run_again() {
         // `tests/macro_checkpoint.rs` checks its gradients.
-        let src = r#"fn snapshot_kinds(
-    m: &[f64],
-    v: &autodiff::ndarray::Array1<f64>,
-    x: &[f64],
-) -> f64 {
-    let d = 3;
-    let mut fixed = [0.0; 3];
-    let mut arr = autodiff::ndarray::Array1::<f64>::zeros(3);
-    let mut total = 0.0;
-    for i in 0..x.len() {
-        let mut inner = vec![0.0; 2];
-        for c in 0..2 {
-            for j in 0..d {
-                fixed[j] = x[i] - m[c * d + j];
-            }
-            for j in 0..d {
-                arr[j] = fixed[j] * v[j];
-            }
-            let mut q = 0.0;
-            for j in 0..d {
-                q += arr[j] * arr[j] + fixed[j].sin();
-            }
-            inner[c] = q;
-        }
-        total += inner[0] * inner[1];
-    }
-    total
-}"#;
+        let src = loop_test_fn("snapshot_kinds");
         // `NAME_grad`: the loop over `i` is fused, the one over `c` keeps copies.
-        let (runs, snapshots) = with_emitter(true, src, |em, _| {
+        let (runs, snapshots) = with_emitter(true, &src, |em, _| {
             (
                 em.checkpointed.len(),
                 em.snapshots.values().map(Vec::len).sum::<usize>(),
@@ -1076,7 +976,7 @@ mod tests {
         });
         assert_eq!((runs, snapshots), (0, 2));
         // `NAME_vjp`: `inner` is a local of the loop over `i`, gone in the pullback.
-        assert_eq!(checkpointed(src), 0);
+        assert_eq!(checkpointed(&src), 0);
     }
 
     #[test]

@@ -129,6 +129,22 @@ pub(crate) fn with_emitter<R>(
     f(&em, &lowered)
 }
 
+/// The source of `fn NAME` in `tests/macro_checkpoint.rs`, whose gradients the integration
+/// tests check: unit tests of the emitter's decisions read the same functions.
+#[cfg(test)]
+pub(crate) fn loop_test_fn(name: &str) -> String {
+    const SOURCE: &str = include_str!("../../tests/macro_checkpoint.rs");
+    let start = SOURCE
+        .find(&format!("fn {name}"))
+        .unwrap_or_else(|| panic!("no `fn {name}` in tests/macro_checkpoint.rs"));
+    let end = SOURCE[start..]
+        .find("\n}\n")
+        .expect("the end of the function")
+        + start
+        + 2;
+    SOURCE[start..end].to_string()
+}
+
 fn receiver_wrt(args: &Args, r: &syn::Receiver) -> bool {
     let by_ref_shared = r.reference.is_some() && r.mutability.is_none();
     match &args.wrt {

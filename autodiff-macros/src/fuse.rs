@@ -147,43 +147,20 @@ impl Emitter<'_> {
 
 #[cfg(test)]
 mod tests {
-    use crate::expand::with_emitter;
+    use crate::expand::{loop_test_fn, with_emitter};
 
     /// How many loops `NAME_grad` of `src` reverses in its forward sweep.
     fn fused(src: &str) -> usize {
-        with_emitter(true, src, |em, _| em.fused.len())
+        with_emitter(true, &src, |em, _| em.fused.len())
     }
 
     #[test]
     fn a_loop_that_only_accumulates_the_output_is_fused() {
         // The integration tests (`tests/macro_checkpoint.rs`) check their gradients.
-        let accumulated = r#"fn accumulated(x: &[f64], y: f64) -> f64 {
-    let scale = y * y + 0.5;
-    let mut s = x[0] * y;
-    for i in 1..x.len() {
-        let a = x[i - 1];
-        let b = x[i];
-        if a > b {
-            s += scale * (a - b).powi(2);
-        } else {
-            s -= (b * a).sin() * y;
-        }
-        for j in 0..i {
-            s += 0.1 * x[j] * b;
-        }
-    }
-    assert!(s.is_finite(), "accumulated: {s}");
-    s
-}"#;
-        assert_eq!(fused(accumulated), 1);
-        let compounding = r#"fn compounding(x: &[f64]) -> f64 {
-    let mut s = 1.0;
-    for i in 0..x.len() {
-        s += 0.1 * s * x[i];
-    }
-    s
-}"#;
-        assert_eq!(fused(compounding), 0);
+        let accumulated = loop_test_fn("accumulated");
+        assert_eq!(fused(&accumulated), 1);
+        let compounding = loop_test_fn("compounding");
+        assert_eq!(fused(&compounding), 0);
         // Work after the loop that scales its adjoint, or only adds to it.
         assert_eq!(fused(&accumulated.replace("    s\n}", "    s * s\n}")), 0);
         let shifted = accumulated.replace("    s\n}", "    let t = 2.0 * y + s;\n    t - y\n}");
@@ -198,20 +175,8 @@ mod tests {
         }";
         assert_eq!(fused(two), 0);
         // A call and a work array in the body (`tests/macro_checkpoint.rs` checks it).
-        let robust = r#"fn robust_fit(params: &[f64], xs: &[f64], ys: &[f64]) -> f64 {
-    let mut pred = vec![0.0; 2];
-    let mut total = 0.0;
-    for i in 0..xs.len() {
-        pred[0] = params[0] + params[1] * xs[i];
-        pred[1] = pred[0] * params[2];
-        let r = pred[1] - ys[i];
-        total += huber_term(r, params[3]);
-    }
-    let reg = 0.01 * params[1] * params[1];
-    // A sum after the loop: the adjoint of `total` is still the output's.
-    total + reg
-}"#;
-        assert_eq!(fused(robust), 1);
+        let robust = loop_test_fn("robust_fit");
+        assert_eq!(fused(&robust), 1);
         // The work array read before it is written: its adjoint crosses iterations.
         assert_eq!(
             fused(&robust.replace("pred[0] = params[0]", "pred[0] = pred[1] + params[0]")),
