@@ -880,7 +880,7 @@ mod tests {
             }
             s
         }";
-        assert_eq!(checkpointed(&src), 1);
+        assert_eq!(checkpointed(src), 1);
     }
 
     #[test]
@@ -896,7 +896,7 @@ mod tests {
             }
             s
         }";
-        assert_eq!(checkpointed(&src), 0);
+        assert_eq!(checkpointed(src), 0);
     }
 
     #[test]
@@ -913,7 +913,7 @@ mod tests {
             c[0] = 5.0 * x[0];
             s + c[0]
         }";
-        assert_eq!(checkpointed(&src), 0);
+        assert_eq!(checkpointed(src), 0);
         assert_eq!(checkpointed(&src.replace("c[0] = 5.0 * x[0];", "")), 1);
     }
 
@@ -931,7 +931,7 @@ mod tests {
             }
             s
         }";
-        assert_eq!(checkpointed(&src), 0);
+        assert_eq!(checkpointed(src), 0);
         assert_eq!(checkpointed(&src.replace("0..m", "0..n")), 1);
     }
 
@@ -948,7 +948,7 @@ mod tests {
             }
             s
         }";
-        assert_eq!(checkpointed(&src), 0);
+        assert_eq!(checkpointed(src), 0);
         assert_eq!(checkpointed(&src.replace("println!(\"{i}\");", "")), 1);
     }
 

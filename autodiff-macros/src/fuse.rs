@@ -151,7 +151,7 @@ mod tests {
 
     /// How many loops `NAME_grad` of `src` reverses in its forward sweep.
     fn fused(src: &str) -> usize {
-        with_emitter(true, &src, |em, _| em.fused.len())
+        with_emitter(true, src, |em, _| em.fused.len())
     }
 
     #[test]
