@@ -11,7 +11,7 @@
 //!
 //! Conditions (the body itself may hold anything: it runs once, as written):
 //! - the other variables it assigns from outside (work arrays) are overwritten before they
-//!   are read in every iteration (as for a checkpoint: `checkpoint::killed_or_accumulated`),
+//!   are read in every iteration (as for a checkpoint: `overwrite.rs`),
 //!   so that no adjoint flows from one iteration to the one before; the reverse sweep does
 //!   not read them back (their old values are never restored: that would rewind them
 //!   between iterations) and no later statement mentions them;
@@ -20,9 +20,9 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::checkpoint::{Use, block_scopes};
 use crate::emit::{Emitter, assigned_vars, stmt_reads, stmt_writes};
 use crate::ir::*;
+use crate::overwrite::{Use, block_scopes};
 
 /// A loop reversed in the forward sweep of `NAME_grad`.
 pub(crate) struct Fused {

@@ -12,6 +12,8 @@ mod expand;
 mod fuse;
 mod ir;
 mod lower;
+mod overwrite;
+mod passive;
 mod resolve;
 mod reverse;
 mod symbol;
