@@ -77,6 +77,9 @@ pub struct Emitter<'a> {
     /// Stacks declared at the top of the forward sweep (scope tapes and save-stacks), in
     /// order of creation: `let mut NAME = Vec::new();` each.
     pub hoisted: std::cell::RefCell<Vec<Ident>>,
+    /// Declared at the top of the forward sweep as `let mut NAME = None;`: the one copy of
+    /// the metadata a scope keeps when it keeps nothing else.
+    pub hoisted_once: std::cell::RefCell<Vec<Ident>>,
 }
 
 impl<'a> Emitter<'a> {
@@ -96,6 +99,7 @@ impl<'a> Emitter<'a> {
             next_stack: std::cell::Cell::new(0),
             stacks: Default::default(),
             hoisted: Default::default(),
+            hoisted_once: Default::default(),
             checkpointed: HashSet::new(),
             snapshots: Default::default(),
             stable_reads: HashSet::new(),
@@ -644,13 +648,24 @@ impl<'a> Emitter<'a> {
         }
         if !top && self.structural.contains(&b.scope) && !self.plain.get() {
             let kept = self.kept(b);
-            if !kept.is_empty() {
+            if !kept.is_empty() && self.keeps_only_scalar_metadata(b) {
+                let once = self.once_ident(b.scope);
+                out.extend(quote!(#once = ::core::option::Option::Some((#(#kept,)*));));
+                if !self.hoisted_once.borrow().contains(&once) {
+                    self.hoisted_once.borrow_mut().push(once);
+                }
+            } else if !kept.is_empty() {
                 let tape = self.tape_ident(b.scope);
                 out.extend(quote!(#tape.push((#(#kept,)*));));
                 self.hoisted.borrow_mut().push(tape);
             }
         }
         out
+    }
+
+    /// The one copy of a scope's kept scalar metadata (see `keeps_only_scalar_metadata`).
+    pub(crate) fn once_ident(&self, scope: usize) -> Ident {
+        format_ident!("__once{}", scope, span = Span::mixed_site())
     }
 
     pub(crate) fn tape_ident(&self, scope: usize) -> Ident {
@@ -660,16 +675,27 @@ impl<'a> Emitter<'a> {
     /// The kept locals of an inner scope, in declaration order: needed values and the
     /// metadata of active variables.
     pub(crate) fn kept(&self, b: &Block) -> Vec<Ident> {
+        self.kept_items(b).into_iter().map(|(id, _)| id).collect()
+    }
+
+    /// Whether everything `b` keeps is the metadata of scalars (zero-sized, the same in
+    /// every run): one copy serves every iteration, no tape is needed.
+    pub(crate) fn keeps_only_scalar_metadata(&self, b: &Block) -> bool {
+        self.kept_items(b).iter().all(|(_, weightless)| *weightless)
+    }
+
+    /// [`kept`](Self::kept), each with whether it is the metadata of a scalar.
+    fn kept_items(&self, b: &Block) -> Vec<(Ident, bool)> {
         let mut out = Vec::new();
-        let push_var = |v: VarId, out: &mut Vec<Ident>| {
+        let push_var = |v: VarId, out: &mut Vec<(Ident, bool)>| {
             if self.remat.contains(&v) {
                 return;
             }
             if self.needed.contains(&v) {
-                out.push(self.id(v).clone());
+                out.push((self.id(v).clone(), false));
             }
             if self.vars[v].active {
-                out.push(self.meta_ident(v));
+                out.push((self.meta_ident(v), self.vars[v].scalar));
             }
         };
         for s in &b.stmts {

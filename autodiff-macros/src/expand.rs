@@ -401,6 +401,12 @@ fn vjp_body(
         .borrow()
         .iter()
         .map(|name| quote!(let mut #name = ::std::vec::Vec::new();))
+        .chain(
+            em.hoisted_once
+                .borrow()
+                .iter()
+                .map(|name| quote!(let mut #name = ::core::option::Option::None;)),
+        )
         .collect();
     let grads: Vec<_> = wrt_vars
         .iter()
@@ -427,6 +433,7 @@ fn vjp_body(
         })
         .map(|v| em.id(v).clone())
         .chain(em.hoisted.borrow().iter().cloned())
+        .chain(em.hoisted_once.borrow().iter().cloned())
         .map(|id| quote!(let mut #id = #id;))
         .collect();
     let out = format_ident!("__out", span = Span::mixed_site());

@@ -33,7 +33,12 @@ impl Emitter<'_> {
                         quote!(#id)
                     }
                 });
-                out.extend(quote!(let (#(#pats,)*) = #tape.pop().unwrap_or_else(|| ::core::unreachable!());));
+                if self.keeps_only_scalar_metadata(b) {
+                    let once = self.once_ident(b.scope);
+                    out.extend(quote!(let (#(#pats,)*) = ::core::clone::Clone::clone(&#once).unwrap_or_else(|| ::core::unreachable!());));
+                } else {
+                    out.extend(quote!(let (#(#pats,)*) = #tape.pop().unwrap_or_else(|| ::core::unreachable!());));
+                }
             }
             for v in self.declared_active(b) {
                 if self.remat.contains(&v) {
