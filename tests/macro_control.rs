@@ -238,3 +238,56 @@ fn loop_locals_kept_or_recomputed() {
         &[0.3, 1.1, -0.7, 0.45],
     );
 }
+
+/// `let y;` assigned later, outright or in both branches of an `if`, at the top level and
+/// in a loop body, before and after a loop that `_grad` reverses as it runs.
+#[differentiable]
+fn declared_then_assigned(x: &[f64], w: f64) -> f64 {
+    let scale;
+    scale = 2.0 * w;
+    let first;
+    if x[0] > 0.0 {
+        first = scale * x[0];
+    } else {
+        first = x[0] * x[0];
+    }
+    let mut s = 0.0;
+    for i in 0..x.len() {
+        let y;
+        if x[i] > 0.3 {
+            y = x[i].sin() * w;
+        } else {
+            y = x[i] * 3.0;
+        }
+        s += y * y;
+    }
+    let last;
+    if w > 1.0 {
+        last = w * x[1];
+    } else {
+        last = x[1];
+    }
+    s + first + last
+}
+
+#[test]
+fn let_declared_then_assigned_in_branches() {
+    for (x, w) in [
+        (vec![0.7, -1.2, 0.4, 1.9], 1.3),
+        (vec![-0.5, 0.9, 0.1], 0.6),
+    ] {
+        check::gradient(
+            |(x, w): &(Vec<f64>, f64)| declared_then_assigned(x, *w),
+            |(x, w)| declared_then_assigned_grad(x, *w).1,
+            &(x.clone(), w),
+        )
+        .assert();
+        let (_, pullback) = declared_then_assigned_vjp(&x, w);
+        let (gx, gw) = pullback(1.0);
+        let (_, (hx, hw)) = declared_then_assigned_grad(&x, w);
+        assert!((gw - hw).abs() <= 1e-12 * (1.0 + gw.abs()));
+        for (a, b) in gx.iter().zip(&hx) {
+            assert!((a - b).abs() <= 1e-12 * (1.0 + a.abs()), "{a} vs {b}");
+        }
+    }
+}

@@ -368,9 +368,10 @@ fn vjp_body(
         }
     }
     // Where each variable is declared: a fused loop declares the adjoints of those before it.
+    // A variable declared without a value (`let y;`) has its metadata once it is assigned.
     let mut position = vec![0; lowered.vars.len()];
     for (t, s) in lowered.body.stmts.iter().enumerate() {
-        if let crate::ir::Stmt::Let { var, .. } = s {
+        if let crate::ir::Stmt::Let { var, .. } | crate::ir::Stmt::Meta(var) = s {
             position[*var] = t + 1;
         }
     }

@@ -31,6 +31,12 @@ struct Lowerer<'a> {
     next_temp: usize,
     /// Set until the function's own block is entered: only there is `return e;` the tail.
     at_fn_body: bool,
+    /// Active variables declared without a value (`let y;`), with their scope and loop
+    /// depth: their metadata is recorded after the statement that first assigns them, and
+    /// that assignment has no old value to keep.
+    pending_meta: Vec<(VarId, usize, usize)>,
+    /// How many loops the statement being lowered is in.
+    loop_depth: usize,
 }
 
 /// `?` can never return from a function whose result is differentiated.
@@ -76,6 +82,8 @@ pub fn lower(cx: &Ctxt, res: &Resolved, body: &syn::Block) -> Lowered {
         next_scope: 1,
         next_temp: 0,
         at_fn_body: true,
+        pending_meta: Vec::new(),
+        loop_depth: 0,
     };
     let mut stmts = Vec::new();
     let tail = l.block_into(body, &mut stmts);
@@ -323,10 +331,37 @@ impl Lowerer<'_> {
         let n = b.stmts.len();
         for (i, stmt) in b.stmts.iter().enumerate() {
             let last = i + 1 == n;
+            let start = out.len();
+            self.lower_stmt(stmt, last, fn_body, &mut tail, out);
+            self.record_assigned_meta(start, out);
+        }
+        tail
+    }
+
+    /// After a statement of the current block: the metadata of `let y;` variables it
+    /// assigned (in every branch, as Rust requires before `y` is read).
+    fn record_assigned_meta(&mut self, start: usize, out: &mut Vec<Stmt>) {
+        let scope = self.scope;
+        let (now, later): (Vec<_>, Vec<_>) = std::mem::take(&mut self.pending_meta)
+            .into_iter()
+            .partition(|&(v, s, _)| s == scope && assigns(&out[start..], v));
+        self.pending_meta = later;
+        out.extend(now.into_iter().map(|(v, _, _)| Stmt::Meta(v)));
+    }
+
+    fn lower_stmt(
+        &mut self,
+        stmt: &SynStmt,
+        last: bool,
+        fn_body: bool,
+        tail: &mut Option<Operand>,
+        out: &mut Vec<Stmt>,
+    ) {
+        {
             match stmt {
                 SynStmt::Local(local) => self.local(local, out),
                 SynStmt::Expr(Expr::Return(r), _) if last && fn_body => {
-                    tail = Some(match &r.expr {
+                    *tail = Some(match &r.expr {
                         Some(e) => self.operand(e, out),
                         None => Operand::Passive(Passive {
                             tokens: quote::quote!(()),
@@ -334,13 +369,12 @@ impl Lowerer<'_> {
                         }),
                     });
                 }
-                SynStmt::Expr(e, None) if last => tail = Some(self.tail_value(e, out)),
+                SynStmt::Expr(e, None) if last => *tail = Some(self.tail_value(e, out)),
                 SynStmt::Expr(e, _) => self.stmt_expr(e, out),
                 SynStmt::Macro(m) => out.push(Stmt::Passive(m.to_token_stream())),
                 SynStmt::Item(item) => out.push(Stmt::Passive(item.to_token_stream())),
             }
         }
-        tail
     }
 
     /// A block's tail: control flow used as a statement (`if` with unit arms) or a value.
@@ -400,6 +434,9 @@ impl Lowerer<'_> {
                     && self.expr_is_scalar(e)
                 {
                     self.vars[var].scalar = true;
+                }
+                if init.is_none() && self.vars[var].active {
+                    self.pending_meta.push((var, self.scope, self.loop_depth));
                 }
                 out.push(Stmt::Let {
                     var,
@@ -600,11 +637,20 @@ impl Lowerer<'_> {
                 return;
             }
         }
+        // The first assignment of `let y;` (outside any loop it is not declared in) has no
+        // old value: nothing to keep.
+        let first = op == AssignOp::Set
+            && place.index.is_none()
+            && place.fields.is_empty()
+            && self
+                .pending_meta
+                .iter()
+                .any(|&(v, _, depth)| v == place.var && depth == self.loop_depth);
         out.push(Stmt::Assign {
             place,
             op,
             value,
-            first: false,
+            first,
         });
     }
 
@@ -786,6 +832,7 @@ impl Lowerer<'_> {
         let iter = f.expr.to_token_stream();
         let iter_vars = self.free_vars(&f.expr);
         let pat = f.pat.to_token_stream();
+        self.loop_depth += 1;
         let body = self.branch(|l, out| {
             for v in pat_vars(&f.pat, l.res) {
                 l.vars[v].scope = l.scope;
@@ -797,6 +844,7 @@ impl Lowerer<'_> {
                 out.push(Stmt::Passive(quote::quote!(#ts;)));
             }
         });
+        self.loop_depth -= 1;
         out.push(Stmt::For {
             iter_var,
             iter,
@@ -816,6 +864,7 @@ impl Lowerer<'_> {
         }
         let count = self.new_var("n", w.while_token.span, false);
         let cond = w.cond.to_token_stream();
+        self.loop_depth += 1;
         let body = self.branch(|l, out| {
             l.check_no_break(&w.body);
             if let Some(Operand::Passive(Passive { tokens: ts, .. })) = l.block_into(&w.body, out)
@@ -824,6 +873,7 @@ impl Lowerer<'_> {
                 out.push(Stmt::Passive(quote::quote!(#ts;)));
             }
         });
+        self.loop_depth -= 1;
         out.push(Stmt::While { count, cond, body });
     }
 
@@ -1258,4 +1308,14 @@ fn pat_vars(p: &Pat, res: &Resolved) -> Vec<VarId> {
     let mut c = Collect(res, Vec::new());
     syn::visit::Visit::visit_pat(&mut c, p);
     c.1
+}
+
+/// Whether `stmts` assign `v` (nested blocks included).
+fn assigns(stmts: &[Stmt], v: VarId) -> bool {
+    stmts.iter().any(|s| match s {
+        Stmt::Assign { place, .. } => place.var == v,
+        Stmt::If { then_b, else_b, .. } => assigns(&then_b.stmts, v) || assigns(&else_b.stmts, v),
+        Stmt::For { body, .. } | Stmt::While { body, .. } => assigns(&body.stmts, v),
+        _ => false,
+    })
 }
