@@ -242,6 +242,7 @@ fn loop_locals_kept_or_recomputed() {
 /// `let y;` assigned later, outright or in both branches of an `if`, at the top level and
 /// in a loop body, before and after a loop that `_grad` reverses as it runs.
 #[differentiable]
+#[allow(clippy::needless_late_init)] // the late initializations are what is tested
 fn declared_then_assigned(x: &[f64], w: f64) -> f64 {
     let scale;
     scale = 2.0 * w;
