@@ -86,7 +86,22 @@ impl<'a> Emitter<'a> {
     /// The emitter of `NAME_vjp`, or of `NAME_grad` when `seeded` (its pullback is called
     /// with one at once).
     pub fn new(krate: &'a syn::Path, lowered: &'a Lowered, seeded: bool) -> Self {
-        let mut e = Emitter {
+        let tail = match &lowered.tail {
+            Operand::Var(v, _) => vec![*v],
+            Operand::Passive(p) => p.vars.clone(),
+        };
+        let mut e = Self::blank(krate, lowered);
+        if !e.analyze(&lowered.body, &tail, seeded.then_some(&lowered.tail)) {
+            // A fused loop stopped qualifying once the rest was decided: decide again
+            // without fusing (what was chosen inside it assumed it).
+            e = Self::blank(krate, lowered);
+            e.analyze(&lowered.body, &tail, None);
+        }
+        e
+    }
+
+    fn blank(krate: &'a syn::Path, lowered: &'a Lowered) -> Self {
+        Emitter {
             krate,
             vars: &lowered.vars,
             needed: HashSet::new(),
@@ -109,18 +124,14 @@ impl<'a> Emitter<'a> {
             pending_decls: Default::default(),
             loop_sums: Default::default(),
             plain: std::cell::Cell::new(false),
-        };
-        let tail = match &lowered.tail {
-            Operand::Var(v, _) => vec![*v],
-            Operand::Passive(p) => p.vars.clone(),
-        };
-        e.analyze(&lowered.body, &tail, seeded.then_some(&lowered.tail));
-        e
+        }
     }
 
     // ---- analysis: what the reverse sweep needs ----
 
-    fn analyze(&mut self, body: &Block, tail: &[VarId], seeded: Option<&Operand>) {
+    /// Decides everything; `false` when a fused loop chosen first no longer qualifies at
+    /// the end.
+    fn analyze(&mut self, body: &Block, tail: &[VarId], seeded: Option<&Operand>) -> bool {
         let written = assigned_vars(body);
         self.settle(body, &written);
         if let Some(out) = seeded {
@@ -180,9 +191,12 @@ impl<'a> Emitter<'a> {
         {
             // Checkpoints may have made a work array of a fused loop needed: check again.
             let still = self.fusable_loops(body, out);
-            self.fused.retain(|scope, _| still.contains_key(scope));
+            if self.fused.keys().any(|scope| !still.contains_key(scope)) {
+                return false;
+            }
         }
         self.collect_restored(body);
+        true
     }
 
     /// Needs do not depend on the structure, but which statements are structural depends
