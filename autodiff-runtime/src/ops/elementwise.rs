@@ -25,166 +25,152 @@ fn pull<A: Real, D: Dimension>(
     d
 }
 
-// ---- exp ----
+/// The unary elementwise functions and their VJPs, each a table row: the forward applies
+/// `A::NAME` to every element; the VJP keeps the input or the output and multiplies the
+/// seed elementwise by the derivative `|g, v| ...` of `g` (the seed) and `v` (the kept value).
+macro_rules! unary_ops {
+    ($(
+        $(#[$fwd_doc:meta])*
+        fn $name:ident;
+        $(#[$vjp_doc:meta])*
+        fn $vjp:ident keeps $kept:ident: |$g:ident, $v:ident| $der:expr;
+    )*) => {$(
+        $(#[$fwd_doc])*
+        pub fn $name<A: Real, D: Dimension>(x: &Array<A, D>) -> Array<A, D> {
+            map(x, A::$name)
+        }
 
-/// Elementwise `eˣ`.
-///
-/// ```text
-/// y = exp(x)        d_x = d_y ⊙ y
-/// ```
-///
-/// # Examples
-/// ```
-/// use autodiff_runtime::ops;
-/// use ndarray::array;
-///
-/// assert_eq!(ops::exp(&array![0.0_f64, 1.0]), array![1.0, 1.0_f64.exp()]);
-/// ```
-pub fn exp<A: Real, D: Dimension>(x: &Array<A, D>) -> Array<A, D> {
-    map(x, A::exp)
+        $(#[$vjp_doc])*
+        pub fn $vjp<A: Real, D: Dimension>(
+            x: &Array<A, D>,
+        ) -> (
+            Array<A, D>,
+            impl FnOnce(Array<A, D>) -> Array<A, D> + use<A, D>,
+        ) {
+            let (y, kept) = unary_ops!(@keep $kept, $name, x);
+            (y, move |d_y| {
+                pull(stringify!($name), d_y, &kept, |$g, $v| $der)
+            })
+        }
+    )*};
+    (@keep input, $name:ident, $x:ident) => {
+        ($name($x), $x.clone())
+    };
+    (@keep output, $name:ident, $x:ident) => {{
+        let y = $name($x);
+        let kept = y.clone();
+        (y, kept)
+    }};
 }
 
-/// Vector-Jacobian product of [`exp`]; keeps the output.
-///
-/// # Examples
-/// ```
-/// use autodiff_runtime::ops;
-/// use ndarray::array;
-///
-/// let (y, pullback) = ops::exp_vjp(&array![0.0_f64, 1.0]);
-/// assert_eq!(pullback(array![2.0, 1.0]), array![2.0, y[1]]);
-/// ```
-pub fn exp_vjp<A: Real, D: Dimension>(
-    x: &Array<A, D>,
-) -> (
-    Array<A, D>,
-    impl FnOnce(Array<A, D>) -> Array<A, D> + use<A, D>,
-) {
-    let y = exp(x);
-    let kept = y.clone();
-    (y, move |d_y| pull("exp", d_y, &kept, |g, y| g * y))
-}
+unary_ops! {
+    /// Elementwise `eˣ`.
+    ///
+    /// ```text
+    /// y = exp(x)        d_x = d_y ⊙ y
+    /// ```
+    ///
+    /// # Examples
+    /// ```
+    /// use autodiff_runtime::ops;
+    /// use ndarray::array;
+    ///
+    /// assert_eq!(ops::exp(&array![0.0_f64, 1.0]), array![1.0, 1.0_f64.exp()]);
+    /// ```
+    fn exp;
 
-// ---- ln ----
+    /// Vector-Jacobian product of [`exp`]; keeps the output.
+    ///
+    /// # Examples
+    /// ```
+    /// use autodiff_runtime::ops;
+    /// use ndarray::array;
+    ///
+    /// let (y, pullback) = ops::exp_vjp(&array![0.0_f64, 1.0]);
+    /// assert_eq!(pullback(array![2.0, 1.0]), array![2.0, y[1]]);
+    /// ```
+    fn exp_vjp keeps output: |g, y| g * y;
 
-/// Elementwise natural logarithm.
-///
-/// ```text
-/// y = ln(x)         d_x = d_y / x
-/// ```
-///
-/// # Examples
-/// ```
-/// use autodiff_runtime::ops;
-/// use ndarray::array;
-///
-/// assert_eq!(ops::ln(&array![1.0_f64, 1.0_f64.exp()]), array![0.0, 1.0]);
-/// ```
-pub fn ln<A: Real, D: Dimension>(x: &Array<A, D>) -> Array<A, D> {
-    map(x, A::ln)
-}
+    /// Elementwise natural logarithm.
+    ///
+    /// ```text
+    /// y = ln(x)         d_x = d_y / x
+    /// ```
+    ///
+    /// # Examples
+    /// ```
+    /// use autodiff_runtime::ops;
+    /// use ndarray::array;
+    ///
+    /// assert_eq!(ops::ln(&array![1.0_f64, 1.0_f64.exp()]), array![0.0, 1.0]);
+    /// ```
+    fn ln;
 
-/// Vector-Jacobian product of [`ln`]; keeps the input.
-///
-/// # Examples
-/// ```
-/// use autodiff_runtime::ops;
-/// use ndarray::array;
-///
-/// let (_, pullback) = ops::ln_vjp(&array![2.0_f64, 4.0]);
-/// assert_eq!(pullback(array![1.0, 1.0]), array![0.5, 0.25]);
-/// ```
-pub fn ln_vjp<A: Real, D: Dimension>(
-    x: &Array<A, D>,
-) -> (
-    Array<A, D>,
-    impl FnOnce(Array<A, D>) -> Array<A, D> + use<A, D>,
-) {
-    let kept = x.clone();
-    (ln(x), move |d_y| pull("ln", d_y, &kept, |g, x| g / x))
-}
+    /// Vector-Jacobian product of [`ln`]; keeps the input.
+    ///
+    /// # Examples
+    /// ```
+    /// use autodiff_runtime::ops;
+    /// use ndarray::array;
+    ///
+    /// let (_, pullback) = ops::ln_vjp(&array![2.0_f64, 4.0]);
+    /// assert_eq!(pullback(array![1.0, 1.0]), array![0.5, 0.25]);
+    /// ```
+    fn ln_vjp keeps input: |g, x| g / x;
 
-// ---- sqrt ----
+    /// Elementwise square root.
+    ///
+    /// ```text
+    /// y = √x            d_x = d_y / (2 y)      (infinite at x = 0)
+    /// ```
+    ///
+    /// # Examples
+    /// ```
+    /// use autodiff_runtime::ops;
+    /// use ndarray::array;
+    ///
+    /// assert_eq!(ops::sqrt(&array![4.0_f64, 9.0]), array![2.0, 3.0]);
+    /// ```
+    fn sqrt;
 
-/// Elementwise square root.
-///
-/// ```text
-/// y = √x            d_x = d_y / (2 y)      (infinite at x = 0)
-/// ```
-///
-/// # Examples
-/// ```
-/// use autodiff_runtime::ops;
-/// use ndarray::array;
-///
-/// assert_eq!(ops::sqrt(&array![4.0_f64, 9.0]), array![2.0, 3.0]);
-/// ```
-pub fn sqrt<A: Real, D: Dimension>(x: &Array<A, D>) -> Array<A, D> {
-    map(x, A::sqrt)
-}
+    /// Vector-Jacobian product of [`sqrt`]; keeps the output.
+    ///
+    /// # Examples
+    /// ```
+    /// use autodiff_runtime::ops;
+    /// use ndarray::array;
+    ///
+    /// let (_, pullback) = ops::sqrt_vjp(&array![4.0_f64, 9.0]);
+    /// assert_eq!(pullback(array![1.0, 6.0]), array![0.25, 1.0]);
+    /// ```
+    fn sqrt_vjp keeps output: |g, y| A::from_f64(0.5) * g / y;
 
-/// Vector-Jacobian product of [`sqrt`]; keeps the output.
-///
-/// # Examples
-/// ```
-/// use autodiff_runtime::ops;
-/// use ndarray::array;
-///
-/// let (_, pullback) = ops::sqrt_vjp(&array![4.0_f64, 9.0]);
-/// assert_eq!(pullback(array![1.0, 6.0]), array![0.25, 1.0]);
-/// ```
-pub fn sqrt_vjp<A: Real, D: Dimension>(
-    x: &Array<A, D>,
-) -> (
-    Array<A, D>,
-    impl FnOnce(Array<A, D>) -> Array<A, D> + use<A, D>,
-) {
-    let y = sqrt(x);
-    let kept = y.clone();
-    let half = A::from_f64(0.5);
-    (y, move |d_y| {
-        pull("sqrt", d_y, &kept, move |g, y| half * g / y)
-    })
-}
+    /// Elementwise absolute value.
+    ///
+    /// ```text
+    /// y = |x|           d_x = d_y ⊙ sign(x),   with sign(0) = 0 (abs'(0) = 0)
+    /// ```
+    ///
+    /// # Examples
+    /// ```
+    /// use autodiff_runtime::ops;
+    /// use ndarray::array;
+    ///
+    /// assert_eq!(ops::abs(&array![-2.0_f64, 3.0]), array![2.0, 3.0]);
+    /// ```
+    fn abs;
 
-// ---- abs ----
-
-/// Elementwise absolute value.
-///
-/// ```text
-/// y = |x|           d_x = d_y ⊙ sign(x),   with sign(0) = 0 (abs'(0) = 0)
-/// ```
-///
-/// # Examples
-/// ```
-/// use autodiff_runtime::ops;
-/// use ndarray::array;
-///
-/// assert_eq!(ops::abs(&array![-2.0_f64, 3.0]), array![2.0, 3.0]);
-/// ```
-pub fn abs<A: Real, D: Dimension>(x: &Array<A, D>) -> Array<A, D> {
-    map(x, A::abs)
-}
-
-/// Vector-Jacobian product of [`abs`]; keeps the input. At `x = 0` the gradient is 0.
-///
-/// # Examples
-/// ```
-/// use autodiff_runtime::ops;
-/// use ndarray::array;
-///
-/// let (_, pullback) = ops::abs_vjp(&array![-2.0_f64, 0.0, 3.0]);
-/// assert_eq!(pullback(array![1.0, 1.0, 1.0]), array![-1.0, 0.0, 1.0]);
-/// ```
-pub fn abs_vjp<A: Real, D: Dimension>(
-    x: &Array<A, D>,
-) -> (
-    Array<A, D>,
-    impl FnOnce(Array<A, D>) -> Array<A, D> + use<A, D>,
-) {
-    let kept = x.clone();
-    (abs(x), move |d_y| {
-        pull("abs", d_y, &kept, |g, x| {
+    /// Vector-Jacobian product of [`abs`]; keeps the input. At `x = 0` the gradient is 0.
+    ///
+    /// # Examples
+    /// ```
+    /// use autodiff_runtime::ops;
+    /// use ndarray::array;
+    ///
+    /// let (_, pullback) = ops::abs_vjp(&array![-2.0_f64, 0.0, 3.0]);
+    /// assert_eq!(pullback(array![1.0, 1.0, 1.0]), array![-1.0, 0.0, 1.0]);
+    /// ```
+    fn abs_vjp keeps input: |g, x| {
             if x > A::zero() {
                 g
             } else if x < A::zero() {
@@ -192,132 +178,88 @@ pub fn abs_vjp<A: Real, D: Dimension>(
             } else {
                 A::zero()
             }
-        })
-    })
-}
+        };
 
-// ---- tanh ----
+    /// Elementwise hyperbolic tangent.
+    ///
+    /// ```text
+    /// y = tanh(x)       d_x = d_y ⊙ (1 − y²)
+    /// ```
+    ///
+    /// # Examples
+    /// ```
+    /// use autodiff_runtime::ops;
+    /// use ndarray::array;
+    ///
+    /// assert_eq!(ops::tanh(&array![0.0_f64]), array![0.0]);
+    /// ```
+    fn tanh;
 
-/// Elementwise hyperbolic tangent.
-///
-/// ```text
-/// y = tanh(x)       d_x = d_y ⊙ (1 − y²)
-/// ```
-///
-/// # Examples
-/// ```
-/// use autodiff_runtime::ops;
-/// use ndarray::array;
-///
-/// assert_eq!(ops::tanh(&array![0.0_f64]), array![0.0]);
-/// ```
-pub fn tanh<A: Real, D: Dimension>(x: &Array<A, D>) -> Array<A, D> {
-    map(x, A::tanh)
-}
+    /// Vector-Jacobian product of [`tanh`]; keeps the output.
+    ///
+    /// # Examples
+    /// ```
+    /// use autodiff_runtime::ops;
+    /// use ndarray::array;
+    ///
+    /// let (_, pullback) = ops::tanh_vjp(&array![0.0_f64]);
+    /// assert_eq!(pullback(array![3.0]), array![3.0]);
+    /// ```
+    fn tanh_vjp keeps output: |g, y| g * (A::one() - y * y);
 
-/// Vector-Jacobian product of [`tanh`]; keeps the output.
-///
-/// # Examples
-/// ```
-/// use autodiff_runtime::ops;
-/// use ndarray::array;
-///
-/// let (_, pullback) = ops::tanh_vjp(&array![0.0_f64]);
-/// assert_eq!(pullback(array![3.0]), array![3.0]);
-/// ```
-pub fn tanh_vjp<A: Real, D: Dimension>(
-    x: &Array<A, D>,
-) -> (
-    Array<A, D>,
-    impl FnOnce(Array<A, D>) -> Array<A, D> + use<A, D>,
-) {
-    let y = tanh(x);
-    let kept = y.clone();
-    (y, move |d_y| {
-        pull("tanh", d_y, &kept, |g, y| g * (A::one() - y * y))
-    })
-}
+    /// Elementwise sine.
+    ///
+    /// ```text
+    /// y = sin(x)        d_x = d_y ⊙ cos(x)
+    /// ```
+    ///
+    /// # Examples
+    /// ```
+    /// use autodiff_runtime::ops;
+    /// use ndarray::array;
+    ///
+    /// assert_eq!(ops::sin(&array![0.0_f64]), array![0.0]);
+    /// ```
+    fn sin;
 
-// ---- sin ----
+    /// Vector-Jacobian product of [`sin`]; keeps the input.
+    ///
+    /// # Examples
+    /// ```
+    /// use autodiff_runtime::ops;
+    /// use ndarray::array;
+    ///
+    /// let (_, pullback) = ops::sin_vjp(&array![0.0_f64]);
+    /// assert_eq!(pullback(array![2.0]), array![2.0]);
+    /// ```
+    fn sin_vjp keeps input: |g, x| g * x.cos();
 
-/// Elementwise sine.
-///
-/// ```text
-/// y = sin(x)        d_x = d_y ⊙ cos(x)
-/// ```
-///
-/// # Examples
-/// ```
-/// use autodiff_runtime::ops;
-/// use ndarray::array;
-///
-/// assert_eq!(ops::sin(&array![0.0_f64]), array![0.0]);
-/// ```
-pub fn sin<A: Real, D: Dimension>(x: &Array<A, D>) -> Array<A, D> {
-    map(x, A::sin)
-}
+    /// Elementwise cosine.
+    ///
+    /// ```text
+    /// y = cos(x)        d_x = −d_y ⊙ sin(x)
+    /// ```
+    ///
+    /// # Examples
+    /// ```
+    /// use autodiff_runtime::ops;
+    /// use ndarray::array;
+    ///
+    /// assert_eq!(ops::cos(&array![0.0_f64]), array![1.0]);
+    /// ```
+    fn cos;
 
-/// Vector-Jacobian product of [`sin`]; keeps the input.
-///
-/// # Examples
-/// ```
-/// use autodiff_runtime::ops;
-/// use ndarray::array;
-///
-/// let (_, pullback) = ops::sin_vjp(&array![0.0_f64]);
-/// assert_eq!(pullback(array![2.0]), array![2.0]);
-/// ```
-pub fn sin_vjp<A: Real, D: Dimension>(
-    x: &Array<A, D>,
-) -> (
-    Array<A, D>,
-    impl FnOnce(Array<A, D>) -> Array<A, D> + use<A, D>,
-) {
-    let kept = x.clone();
-    (sin(x), move |d_y| {
-        pull("sin", d_y, &kept, |g, x| g * x.cos())
-    })
-}
-
-// ---- cos ----
-
-/// Elementwise cosine.
-///
-/// ```text
-/// y = cos(x)        d_x = −d_y ⊙ sin(x)
-/// ```
-///
-/// # Examples
-/// ```
-/// use autodiff_runtime::ops;
-/// use ndarray::array;
-///
-/// assert_eq!(ops::cos(&array![0.0_f64]), array![1.0]);
-/// ```
-pub fn cos<A: Real, D: Dimension>(x: &Array<A, D>) -> Array<A, D> {
-    map(x, A::cos)
-}
-
-/// Vector-Jacobian product of [`cos`]; keeps the input.
-///
-/// # Examples
-/// ```
-/// use autodiff_runtime::ops;
-/// use ndarray::array;
-///
-/// let (_, pullback) = ops::cos_vjp(&array![0.0_f64]);
-/// assert_eq!(pullback(array![2.0]), array![0.0]);
-/// ```
-pub fn cos_vjp<A: Real, D: Dimension>(
-    x: &Array<A, D>,
-) -> (
-    Array<A, D>,
-    impl FnOnce(Array<A, D>) -> Array<A, D> + use<A, D>,
-) {
-    let kept = x.clone();
-    (cos(x), move |d_y| {
-        pull("cos", d_y, &kept, |g, x| -g * x.sin())
-    })
+    /// Vector-Jacobian product of [`cos`]; keeps the input.
+    ///
+    /// # Examples
+    /// ```
+    /// use autodiff_runtime::ops;
+    /// use ndarray::array;
+    ///
+    /// let (_, pullback) = ops::cos_vjp(&array![0.0_f64]);
+    /// assert_eq!(pullback(array![2.0]), array![0.0]);
+    /// ```
+    fn cos_vjp keeps input: |g, x| -g * x.sin();
 }
 
 // ---- powi ----
