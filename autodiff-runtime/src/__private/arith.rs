@@ -879,135 +879,60 @@ pub fn cast<Y: Real, X: Real>(x: &X) -> Y {
     Y::from_f64(Real::to_f64(*x))
 }
 
-/// Backward of [`add`] for the left operand: `dl += d`.
-#[inline(always)]
-#[track_caller]
-pub fn add_back_lhs<DY, DX>(d: &DY, dl: &mut DX)
-where
-    DY: Adjoint,
-    DY::Value: DValue,
-    DX: AccBroadcast<ElemOf<DY>>,
-{
-    if let Some(d) = d.get() {
-        d.back1("add", dl, |d| d);
-    }
+/// The backward functions of the arithmetic rules, each a table row: its doc, its name, the
+/// operation's name (for shape errors), the kept operands, and the contribution added to the
+/// operand's accumulator from the seed `d` and those operands. Every function skips all work
+/// when the seed is known to be zero.
+macro_rules! backward_rules {
+    ($(
+        $(#[$doc:meta])*
+        $back:ident($op:literal; $($k:ident: $K:ident),*) => |$d:ident| $e:expr;
+    )*) => {$(
+        $(#[$doc])*
+        #[inline(always)]
+        #[track_caller]
+        pub fn $back<DY, $($K,)* DX>(d: &DY, $($k: &$K,)* dx: &mut DX)
+        where
+            DY: Adjoint,
+            DY::Value: DValue,
+            $($K: Operand<ElemOf<DY>>,)*
+            DX: AccBroadcast<ElemOf<DY>>,
+        {
+            if let Some(g) = d.get() {
+                backward_rules!(@back g, $op, dx, ($($k),*), |$d| $e);
+            }
+        }
+    )*};
+    (@back $g:ident, $op:literal, $dx:ident, (), |$d:ident| $e:expr) => {
+        $g.back1($op, $dx, |$d| $e)
+    };
+    (@back $g:ident, $op:literal, $dx:ident, ($a:ident), |$d:ident| $e:expr) => {
+        $g.back2($op, $a, $dx, |$d, $a| $e)
+    };
+    (@back $g:ident, $op:literal, $dx:ident, ($a:ident, $b:ident), |$d:ident| $e:expr) => {
+        $g.back3($op, $a, $b, $dx, |$d, $a, $b| $e)
+    };
 }
 
-/// Backward of [`add`] for the right operand: `dr += d`.
-#[inline(always)]
-#[track_caller]
-pub fn add_back_rhs<DY, DX>(d: &DY, dr: &mut DX)
-where
-    DY: Adjoint,
-    DY::Value: DValue,
-    DX: AccBroadcast<ElemOf<DY>>,
-{
-    if let Some(d) = d.get() {
-        d.back1("add", dr, |d| d);
-    }
-}
-
-/// Backward of [`sub`] for the left operand: `dl += d`.
-#[inline(always)]
-#[track_caller]
-pub fn sub_back_lhs<DY, DX>(d: &DY, dl: &mut DX)
-where
-    DY: Adjoint,
-    DY::Value: DValue,
-    DX: AccBroadcast<ElemOf<DY>>,
-{
-    if let Some(d) = d.get() {
-        d.back1("sub", dl, |d| d);
-    }
-}
-
-/// Backward of [`sub`] for the right operand: `dr -= d`.
-#[inline(always)]
-#[track_caller]
-pub fn sub_back_rhs<DY, DX>(d: &DY, dr: &mut DX)
-where
-    DY: Adjoint,
-    DY::Value: DValue,
-    DX: AccBroadcast<ElemOf<DY>>,
-{
-    if let Some(d) = d.get() {
-        d.back1("sub", dr, |d| -d);
-    }
-}
-
-/// Backward of [`mul`] for the left operand: `dl += d * r`.
-#[inline(always)]
-#[track_caller]
-pub fn mul_back_lhs<DY, R, DX>(d: &DY, r: &R, dl: &mut DX)
-where
-    DY: Adjoint,
-    DY::Value: DValue,
-    R: Operand<ElemOf<DY>>,
-    DX: AccBroadcast<ElemOf<DY>>,
-{
-    if let Some(d) = d.get() {
-        d.back2("mul", r, dl, |d, r| d * r);
-    }
-}
-
-/// Backward of [`mul`] for the right operand: `dr += d * l`.
-#[inline(always)]
-#[track_caller]
-pub fn mul_back_rhs<DY, L, DX>(d: &DY, l: &L, dr: &mut DX)
-where
-    DY: Adjoint,
-    DY::Value: DValue,
-    L: Operand<ElemOf<DY>>,
-    DX: AccBroadcast<ElemOf<DY>>,
-{
-    if let Some(d) = d.get() {
-        d.back2("mul", l, dr, |d, l| d * l);
-    }
-}
-
-/// Backward of [`div`] for the left operand: `dl += d / r`.
-#[inline(always)]
-#[track_caller]
-pub fn div_back_lhs<DY, R, DX>(d: &DY, r: &R, dl: &mut DX)
-where
-    DY: Adjoint,
-    DY::Value: DValue,
-    R: Operand<ElemOf<DY>>,
-    DX: AccBroadcast<ElemOf<DY>>,
-{
-    if let Some(d) = d.get() {
-        d.back2("div", r, dl, |d, r| d / r);
-    }
-}
-
-/// Backward of [`div`] for the right operand: `dr -= d * l / (r * r)`.
-#[inline(always)]
-#[track_caller]
-pub fn div_back_rhs<DY, L, R, DX>(d: &DY, l: &L, r: &R, dr: &mut DX)
-where
-    DY: Adjoint,
-    DY::Value: DValue,
-    L: Operand<ElemOf<DY>>,
-    R: Operand<ElemOf<DY>>,
-    DX: AccBroadcast<ElemOf<DY>>,
-{
-    if let Some(d) = d.get() {
-        d.back3("div", l, r, dr, |d, l, r| -(d * l) / (r * r));
-    }
-}
-
-/// Backward of [`neg`]: `dx -= d`.
-#[inline(always)]
-#[track_caller]
-pub fn neg_back<DY, DX>(d: &DY, dx: &mut DX)
-where
-    DY: Adjoint,
-    DY::Value: DValue,
-    DX: AccBroadcast<ElemOf<DY>>,
-{
-    if let Some(d) = d.get() {
-        d.back1("neg", dx, |d| -d);
-    }
+backward_rules! {
+    /// Backward of [`add`] for the left operand: `dl += d`.
+    add_back_lhs("add";) => |d| d;
+    /// Backward of [`add`] for the right operand: `dr += d`.
+    add_back_rhs("add";) => |d| d;
+    /// Backward of [`sub`] for the left operand: `dl += d`.
+    sub_back_lhs("sub";) => |d| d;
+    /// Backward of [`sub`] for the right operand: `dr -= d`.
+    sub_back_rhs("sub";) => |d| -d;
+    /// Backward of [`mul`] for the left operand: `dl += d * r`.
+    mul_back_lhs("mul"; r: R) => |d| d * r;
+    /// Backward of [`mul`] for the right operand: `dr += d * l`.
+    mul_back_rhs("mul"; l: L) => |d| d * l;
+    /// Backward of [`div`] for the left operand: `dl += d / r`.
+    div_back_lhs("div"; r: R) => |d| d / r;
+    /// Backward of [`div`] for the right operand: `dr -= d * l / (r * r)`.
+    div_back_rhs("div"; l: L, r: R) => |d| -(d * l) / (r * r);
+    /// Backward of [`neg`]: `dx -= d`.
+    neg_back("neg";) => |d| -d;
 }
 
 /// Backward of [`cast`]: `dx += d as X` (converted through `f64`).
