@@ -79,16 +79,7 @@ fn expand_fn(args: &Args, item: &mut ItemFn) -> syn::Result<TokenStream> {
         .sig
         .receiver()
         .map(|r| (node_key(r), receiver_wrt(args, r)));
-    let resolve_params: Vec<_> = params
-        .iter()
-        .map(|p| (p.ident.clone(), p.key, p.wrt, is_scalar_type(&p.ty)))
-        .collect();
-    let resolved = resolve::resolve(&resolve_params, receiver, &item.block);
-    rename_shadowed(&resolved, &mut item.block);
-
-    let cx = Ctxt::default();
-    let lowered = lower::lower(&cx, &resolved, &item.block);
-    cx.check()?;
+    let (resolved, lowered) = resolve_and_lower(&params, receiver, item)?;
 
     let body = vjp_body(args, item, &params, &resolved, &lowered, false);
     let grad_body = vjp_body(args, item, &params, &resolved, &lowered, true);
@@ -100,6 +91,24 @@ fn expand_fn(args: &Args, item: &mut ItemFn) -> syn::Result<TokenStream> {
         receiver.map(|r| r.1),
         (body, grad_body),
     ))
+}
+
+/// Names and activity of the body, then its lowered form (shadowed names renamed in `item`).
+fn resolve_and_lower(
+    params: &[Param],
+    receiver: Option<(usize, bool)>,
+    item: &mut ItemFn,
+) -> syn::Result<(Resolved, lower::Lowered)> {
+    let resolve_params: Vec<_> = params
+        .iter()
+        .map(|p| (p.ident.clone(), p.key, p.wrt, is_scalar_type(&p.ty)))
+        .collect();
+    let resolved = resolve::resolve(&resolve_params, receiver, &item.block);
+    rename_shadowed(&resolved, &mut item.block);
+    let cx = Ctxt::default();
+    let lowered = lower::lower(&cx, &resolved, &item.block);
+    cx.check()?;
+    Ok((resolved, lowered))
 }
 
 /// Runs the analysis of `#[differentiable]` on a function given as source, for unit tests
@@ -116,15 +125,7 @@ pub(crate) fn with_emitter<R>(
     let cx = Ctxt::default();
     let params = params(&cx, &args, &item);
     cx.check().expect("a valid signature");
-    let resolve_params: Vec<_> = params
-        .iter()
-        .map(|p| (p.ident.clone(), p.key, p.wrt, is_scalar_type(&p.ty)))
-        .collect();
-    let resolved = resolve::resolve(&resolve_params, None, &item.block);
-    rename_shadowed(&resolved, &mut item.block);
-    let cx = Ctxt::default();
-    let lowered = lower::lower(&cx, &resolved, &item.block);
-    cx.check().expect("a supported body");
+    let (_, lowered) = resolve_and_lower(&params, None, &mut item).expect("a supported body");
     let em = Emitter::new(&args.krate, &lowered, seeded);
     f(&em, &lowered)
 }
