@@ -301,6 +301,58 @@ fn accumulating_last_loop_matches_finite_differences_and_the_vjp() {
     }
 }
 
+/// Three fused loops (their sums reach the output through `+`). The first reads each
+/// element of `x` once (`x[3 * i + k]`), so its reverse stores their adjoints instead of
+/// adding them; the second stores `y`'s but must add `x`'s, which the first already wrote;
+/// the third reads `z[i]` twice and `z[i + 1]`, shared with the next iteration: it adds.
+#[differentiable]
+fn strided(x: &[f64], y: &[f64], z: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..x.len() / 3 {
+        let a = x[3 * i];
+        let c = x[3 * i + 2];
+        let b = x[1 + i * 3];
+        s += a * b - c.sin();
+    }
+    let mut t = 0.0;
+    for i in (0..y.len()).rev() {
+        let p = y[i];
+        let r = x[i];
+        t += p * p * r;
+    }
+    let mut v = 0.0;
+    for i in 0..z.len() - 1 {
+        let e = z[i];
+        let f = z[i + 1];
+        let w = z[i];
+        v += e * f + w.exp();
+    }
+    let u = s + t + v;
+    u
+}
+
+#[test]
+fn fused_loops_storing_or_adding_element_adjoints() {
+    let inputs = (
+        vec![0.7, -1.2, 0.4, 1.9, -0.3, 0.8],
+        vec![0.2, 0.9, -1.4, 0.6],
+        vec![0.5, -0.25, 1.1, 0.35, -0.9],
+    );
+    check::gradient(
+        |(x, y, z): &Three| strided(x, y, z),
+        |(x, y, z)| strided_grad(x, y, z).1,
+        &inputs,
+    )
+    .assert();
+    let (x, y, z) = &inputs;
+    let (_, pullback) = strided_vjp(x, y, z);
+    let (gx, gy, gz) = strided_grad(x, y, z).1;
+    let (vx, vy, vz) = pullback(1.0);
+    for (a, b) in [gx, gy, gz].concat().iter().zip([vx, vy, vz].concat()) {
+        assert!((a - b).abs() <= 1e-12 * (1.0 + a.abs()), "{a} vs {b}");
+    }
+}
+
 /// The loop reads the accumulator, so its iterations depend on each other: not reversed
 /// early.
 #[differentiable]

@@ -62,6 +62,9 @@ pub struct Emitter<'a> {
     /// In `NAME_grad`: loops whose reverse runs in the forward sweep, iteration by
     /// iteration, by body scope (see `fuse`).
     pub(crate) fused: std::collections::HashMap<usize, crate::fuse::Fused>,
+    /// Element reads in fused loops whose reverse stores the adjoint instead of adding it
+    /// (see `Emitter::stored_reads`).
+    pub(crate) stored_reads: HashSet<VarId>,
     /// Adjoint declarations not emitted yet, with the position of their variable: `0` for a
     /// parameter, `t + 1` for a `let` at top-level statement `t`. A fused loop declares the
     /// adjoints of the variables before it, and the pullback the rest.
@@ -121,6 +124,7 @@ impl<'a> Emitter<'a> {
             rerun_writes: HashSet::new(),
             skip_scope: None,
             fused: Default::default(),
+            stored_reads: HashSet::new(),
             pending_decls: Default::default(),
             loop_sums: Default::default(),
             plain: std::cell::Cell::new(false),
@@ -195,6 +199,7 @@ impl<'a> Emitter<'a> {
                 return false;
             }
         }
+        self.stored_reads = self.stored_reads(body);
         self.collect_restored(body);
         true
     }

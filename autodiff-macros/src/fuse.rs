@@ -136,12 +136,159 @@ impl Emitter<'_> {
         unit && self.vars[*var].active && self.unit_path(*var, &after[k + 1..], tail)
     }
 
+    /// The element reads of fused loops whose reverse stores their adjoint instead of
+    /// adding it: `let a = x[c * i + k]` at the top of the body of `for i in <range>`, where
+    /// `x` is a parameter no earlier fused loop reads, every read of `x` in the body is such
+    /// a `let` with the same `c` and a different `0 <= k < c`, so that each element is read
+    /// by one iteration only, once. Its adjoint is still zero there; storing spares the
+    /// load the addition needs (Rosenbrock's `d_x[2 * i] += ...`).
+    pub(crate) fn stored_reads(&self, body: &Block) -> HashSet<VarId> {
+        let mut loops: Vec<(
+            usize,
+            &Block,
+            &proc_macro2::TokenStream,
+            &proc_macro2::TokenStream,
+        )> = Vec::new();
+        for f in self.fused.values() {
+            if let Stmt::For {
+                body: b, pat, iter, ..
+            } = &body.stmts[f.top]
+            {
+                loops.push((f.top, b, pat, iter));
+            }
+        }
+        loops.sort_by_key(|l| l.0);
+        let assigned = assigned_vars(body);
+        let mut earlier: HashSet<VarId> = HashSet::new();
+        let mut out = HashSet::new();
+        for (top, b, pat, iter) in loops {
+            if let Some(i) = self.distinct_loop_var(b, pat, iter) {
+                let params = self.vars.iter().enumerate().filter(|(x, v)| {
+                    v.is_param && v.active && !assigned.contains(x) && !earlier.contains(x)
+                });
+                for (x, _) in params {
+                    out.extend(self.strided_reads(b, x, i));
+                }
+            }
+            earlier.extend(self.mentions(&body.stmts[top]));
+        }
+        out
+    }
+
+    /// The variable of `for pat in iter` when `iter` is a range (possibly reversed or
+    /// stepped), so that it takes each value once, and `pat` names it.
+    fn distinct_loop_var(
+        &self,
+        b: &Block,
+        pat: &proc_macro2::TokenStream,
+        iter: &proc_macro2::TokenStream,
+    ) -> Option<VarId> {
+        let Ok(syn::Pat::Ident(p)) =
+            syn::parse::Parser::parse2(syn::Pat::parse_single, pat.clone())
+        else {
+            return None;
+        };
+        if p.by_ref.is_some() || p.mutability.is_some() || p.subpat.is_some() {
+            return None;
+        }
+        let mut e = syn::parse2::<syn::Expr>(iter.clone()).ok()?;
+        loop {
+            e = match e {
+                syn::Expr::Paren(p) => *p.expr,
+                syn::Expr::MethodCall(m) if m.method == "rev" || m.method == "step_by" => {
+                    *m.receiver
+                }
+                syn::Expr::Range(_) => break,
+                _ => return None,
+            };
+        }
+        // Exactly one variable of that name in the body's scope: no shadowing to confuse.
+        let mut named = self
+            .vars
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| v.scope == b.scope && v.ident == p.ident);
+        let (i, _) = named.next()?;
+        named.next().is_none().then_some(i)
+    }
+
+    /// The `let a = x[c * i + k]` of `b` when they are all of its mentions of `x`, with one
+    /// `c` and distinct `0 <= k < c`: the variables they declare.
+    fn strided_reads(&self, b: &Block, x: VarId, i: VarId) -> Vec<VarId> {
+        let mut found = Vec::new();
+        let mut stride = None;
+        let mut offsets = HashSet::new();
+        for s in &b.stmts {
+            if !self.mentions(s).contains(&x) {
+                continue;
+            }
+            let Stmt::Let {
+                var,
+                init: Some(Expr::Index { base, index }),
+                ..
+            } = s
+            else {
+                return Vec::new();
+            };
+            let base_is_x = matches!(base, Operand::Var(v, f) if *v == x && f.is_empty());
+            let Some((c, k)) = strided_index(&index.tokens).filter(|_| base_is_x) else {
+                return Vec::new();
+            };
+            if index.vars != [i] || *stride.get_or_insert(c) != c || k >= c || !offsets.insert(k) {
+                return Vec::new();
+            }
+            found.push(*var);
+        }
+        found
+    }
+
     /// The variables a statement reads or writes, conditions included.
     fn mentions(&self, s: &Stmt) -> HashSet<VarId> {
         let mut out = stmt_reads(s);
         out.extend(stmt_writes(s));
         self.cond_vars(s, &mut out);
         out
+    }
+}
+
+/// `(c, k)` for an index written `c * i + k` (or `i * c`, `k + c * i`, `i`, `i + k`, with
+/// integer literals `c` and `k`).
+fn strided_index(tokens: &proc_macro2::TokenStream) -> Option<(u64, u64)> {
+    use syn::{BinOp, Expr};
+    fn lit(e: &Expr) -> Option<u64> {
+        match e {
+            Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Int(n),
+                ..
+            }) => n.base10_parse().ok(),
+            Expr::Paren(p) => lit(&p.expr),
+            _ => None,
+        }
+    }
+    fn scaled(e: &Expr) -> Option<u64> {
+        match e {
+            Expr::Path(p) if p.path.get_ident().is_some() => Some(1),
+            Expr::Paren(p) => scaled(&p.expr),
+            Expr::Binary(m) if matches!(m.op, BinOp::Mul(_)) => match (lit(&m.left), lit(&m.right))
+            {
+                (Some(c), None) if matches!(&*m.right, Expr::Path(_)) => Some(c),
+                (None, Some(c)) if matches!(&*m.left, Expr::Path(_)) => Some(c),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+    let e = syn::parse2::<Expr>(tokens.clone()).ok()?;
+    if let Some(c) = scaled(&e) {
+        return Some((c, 0));
+    }
+    match &e {
+        Expr::Binary(a) if matches!(a.op, BinOp::Add(_)) => match (lit(&a.left), lit(&a.right)) {
+            (None, Some(k)) => Some((scaled(&a.left)?, k)),
+            (Some(k), None) => Some((scaled(&a.right)?, k)),
+            _ => None,
+        },
+        _ => None,
     }
 }
 
@@ -184,5 +331,50 @@ mod tests {
         );
         // The same second sum, unused: no adjoint, so the loop is fused.
         assert_eq!(fused(&two.replace("let u = s + t;", "let u = s + 1.0;")), 1);
+    }
+
+    /// The names of the element reads whose adjoints `NAME_grad` of `src` stores.
+    fn stored(src: &str) -> Vec<String> {
+        with_emitter(true, src, |em, lowered| {
+            let mut names: Vec<String> = em
+                .stored_reads
+                .iter()
+                .map(|v| lowered.vars[*v].ident.to_string())
+                .collect();
+            names.sort();
+            names
+        })
+    }
+
+    #[test]
+    fn elements_read_once_have_their_adjoints_stored() {
+        let strided = loop_test_fn("strided");
+        assert_eq!(fused(&strided), 3);
+        // `r = x[i]` would qualify but for the first loop, which already wrote `d_x`.
+        assert_eq!(stored(&strided), ["a", "b", "c", "p"]);
+        // Offsets that reach the next iteration's elements.
+        let overlapping = strided.replace("x[3 * i + 2]", "x[3 * i + 3]");
+        assert_eq!(stored(&overlapping), ["p"]);
+        // Two strides, or one element read twice.
+        assert_eq!(
+            stored(&strided.replace("x[1 + i * 3]", "x[1 + i * 2]")),
+            ["p"]
+        );
+        assert_eq!(stored(&strided.replace("x[1 + i * 3]", "x[i * 3]")), ["p"]);
+        // The third loop once `z[i]` is read once.
+        let once = strided
+            .replace("let f = z[i + 1];", "let f = 0.5;")
+            .replace("let w = z[i];", "let w = f;");
+        assert_eq!(stored(&once), ["a", "b", "c", "e", "p"]);
+        // Not a range: the loop variable may repeat.
+        let listed = strided.replace("(0..y.len()).rev()", "[0, 0, 1]");
+        assert_eq!(stored(&listed), ["a", "b", "c"]);
+        // The loop variable shadowed before the read.
+        let shadowed = strided.replace("let p = y[i];", "let i = i / 2;\n        let p = y[i];");
+        assert_eq!(stored(&shadowed), ["a", "b", "c"]);
+        // `NAME_vjp` fuses nothing.
+        assert!(with_emitter(false, &strided, |em, _| em
+            .stored_reads
+            .is_empty()));
     }
 }

@@ -103,6 +103,13 @@ impl Emitter<'_> {
                     let k = self.krate;
                     return quote!(#k::__private::loop_sum(&mut #sum, #d););
                 }
+                if let (true, Expr::Index { base, index }) = (self.stored_reads.contains(var), e)
+                    && let Some(a) = self.adj_of(base)
+                {
+                    // The only read of this element: its adjoint is still zero.
+                    let (k, i) = (self.krate, &index.tokens);
+                    return quote!(#k::__private::buffer(&mut #a)[#i] = #d;);
+                }
                 let id = self.id(*var);
                 self.backward(e, &quote!(#d), &quote!(#id))
             }
