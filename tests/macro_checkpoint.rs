@@ -327,8 +327,7 @@ fn strided(x: &[f64], y: &[f64], z: &[f64]) -> f64 {
         let w = z[i];
         v += e * f + w.exp();
     }
-    let u = s + t + v;
-    u
+    s + t + v
 }
 
 #[test]
