@@ -140,29 +140,21 @@ impl Emitter<'_> {
     /// adding it: `let a = x[c * i + k]` at the top of the body of `for i in <range>`, where
     /// `x` is a parameter no earlier fused loop reads, every read of `x` in the body is such
     /// a `let` with the same `c` and a different `0 <= k < c`, so that each element is read
-    /// by one iteration only, once. Its adjoint is still zero there; storing spares the
-    /// load the addition needs (Rosenbrock's `d_x[2 * i] += ...`).
+    /// by one iteration only, once. Its adjoint is still zero there: in `NAME_grad` only
+    /// earlier fused loops add to a parameter's adjoint before the pullback runs. Storing
+    /// spares the load the addition needs (Rosenbrock's `d_x[2 * i] += ...`).
     pub(crate) fn stored_reads(&self, body: &Block) -> HashSet<VarId> {
-        let mut loops: Vec<(
-            usize,
-            &Block,
-            &proc_macro2::TokenStream,
-            &proc_macro2::TokenStream,
-        )> = Vec::new();
-        for f in self.fused.values() {
-            if let Stmt::For {
-                body: b, pat, iter, ..
-            } = &body.stmts[f.top]
-            {
-                loops.push((f.top, b, pat, iter));
-            }
-        }
-        loops.sort_by_key(|l| l.0);
+        let mut tops: Vec<usize> = self.fused.values().map(|f| f.top).collect();
+        tops.sort_unstable();
         let assigned = assigned_vars(body);
         let mut earlier: HashSet<VarId> = HashSet::new();
         let mut out = HashSet::new();
-        for (top, b, pat, iter) in loops {
-            if let Some(i) = self.distinct_loop_var(b, pat, iter) {
+        for top in tops {
+            if let Stmt::For {
+                body: b, pat, iter, ..
+            } = &body.stmts[top]
+                && let Some(i) = self.distinct_loop_var(b, pat, iter)
+            {
                 let params = self.vars.iter().enumerate().filter(|(x, v)| {
                     v.is_param && v.active && !assigned.contains(x) && !earlier.contains(x)
                 });
