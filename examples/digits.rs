@@ -469,28 +469,14 @@ fn plot(history: &[Epoch], title: &str, path: &Path) -> Result<(), Box<dyn Error
         .label_style(("sans-serif", 14))
         .axis_desc_style(("sans-serif", 16))
         .draw()?;
-    for (label, color, f) in [
-        (
-            "train (with dropout)",
-            blue,
-            (|e: &Epoch| e.train_loss) as fn(&Epoch) -> f32,
-        ),
-        ("test", orange, |e: &Epoch| e.test_loss),
-    ] {
-        chart
-            .draw_series(LineSeries::new(epochs(f), color.stroke_width(2)))?
-            .label(label)
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
-            });
-    }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .label_font(("sans-serif", 14))
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .draw()?;
+    draw_lines(
+        &mut chart,
+        [
+            ("train (with dropout)", blue, epochs(|e| e.train_loss)),
+            ("test", orange, epochs(|e| e.test_loss)),
+        ],
+        SeriesLabelPosition::UpperRight,
+    )?;
 
     // Accuracy, in percent.
     let worst = history
@@ -513,16 +499,34 @@ fn plot(history: &[Epoch], title: &str, path: &Path) -> Result<(), Box<dyn Error
         .label_style(("sans-serif", 14))
         .axis_desc_style(("sans-serif", 16))
         .draw()?;
-    for (label, color, f) in [
-        (
-            "train",
-            blue,
-            (|e: &Epoch| 100.0 * e.train_acc) as fn(&Epoch) -> f32,
-        ),
-        ("test", orange, |e: &Epoch| 100.0 * e.test_acc),
-    ] {
+    draw_lines(
+        &mut chart,
+        [
+            ("train", blue, epochs(|e| 100.0 * e.train_acc)),
+            ("test", orange, epochs(|e| 100.0 * e.test_acc)),
+        ],
+        SeriesLabelPosition::LowerRight,
+    )?;
+    root.present()?;
+    Ok(())
+}
+
+/// A curve of the training plots: its label, its color and its `(epoch, value)` points.
+type Line<'a> = (&'a str, RGBColor, Vec<(f32, f32)>);
+
+/// Draws one line per `(label, color, points)` on `chart`, with a legend at `legend`.
+fn draw_lines<'a, Y: Ranged<ValueType = f32>>(
+    chart: &mut ChartContext<
+        'a,
+        BitMapBackend<'a>,
+        Cartesian2d<plotters::coord::types::RangedCoordf32, Y>,
+    >,
+    series: [Line<'_>; 2],
+    legend: SeriesLabelPosition,
+) -> Result<(), Box<dyn Error>> {
+    for (label, color, points) in series {
         chart
-            .draw_series(LineSeries::new(epochs(f), color.stroke_width(2)))?
+            .draw_series(LineSeries::new(points, color.stroke_width(2)))?
             .label(label)
             .legend(move |(x, y)| {
                 PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
@@ -530,12 +534,11 @@ fn plot(history: &[Epoch], title: &str, path: &Path) -> Result<(), Box<dyn Error
     }
     chart
         .configure_series_labels()
-        .position(SeriesLabelPosition::LowerRight)
+        .position(legend)
         .label_font(("sans-serif", 14))
         .background_style(WHITE.mix(0.8))
         .border_style(BLACK)
         .draw()?;
-    root.present()?;
     Ok(())
 }
 
