@@ -10,38 +10,14 @@ gradient, computing the gradients of the input, the weight and the bias (as
 Prints the median (and min) over the rounds, in ms per call.
 """
 
-import argparse
-import statistics
-import time
-
 import torch
 import torch.nn.functional as F
 
-
-def timeit(fn, rounds, seconds):
-    for _ in range(5):  # warm-up
-        fn()
-    t0 = time.perf_counter()
-    fn()
-    once = time.perf_counter() - t0
-    reps = max(1, int(seconds / max(once, 1e-9)))
-    per_call = []
-    for _ in range(rounds):
-        t0 = time.perf_counter()
-        for _ in range(reps):
-            fn()
-        per_call.append((time.perf_counter() - t0) / reps * 1e3)
-    return statistics.median(per_call), min(per_call)
+from pytorch_timing import setup, timeit
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--rounds", type=int, default=7)
-    ap.add_argument("--seconds", type=float, default=0.5)
-    args = ap.parse_args()
-
-    torch.set_num_threads(1)
-    torch.manual_seed(0)
+    args = setup()
     n, c_in, c_out, hw, k = 64, 16, 32, 28, 3
     bound = 1.0 / (c_in * k * k) ** 0.5
     x = (torch.rand(n, c_in, hw, hw) * 2 - 1).requires_grad_(True)
@@ -61,9 +37,9 @@ def main():
 
     print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s), "
           f"mkldnn {torch.backends.mkldnn.is_available()}")
-    med, best = timeit(forward, args.rounds, args.seconds)
+    med, best = timeit(forward, args.rounds, args.seconds, warmup=5)
     print(f"conv2d forward: {med:.3f} ms median, {best:.3f} ms min")
-    med, best = timeit(forward_backward, args.rounds, args.seconds)
+    med, best = timeit(forward_backward, args.rounds, args.seconds, warmup=5)
     print(f"conv2d forward + backward (d_x, d_w, d_b): {med:.3f} ms median, {best:.3f} ms min")
 
 

@@ -9,38 +9,14 @@ every layer, softmax cross-entropy with integer labels, then a plain SGD update
 Prints the median (and min) over the rounds, in ms per call.
 """
 
-import argparse
-import statistics
-import time
-
 import torch
 import torch.nn.functional as F
 
-
-def timeit(fn, rounds, seconds):
-    for _ in range(10):  # warm-up
-        fn()
-    t0 = time.perf_counter()
-    fn()
-    once = time.perf_counter() - t0
-    reps = max(1, int(seconds / max(once, 1e-9)))
-    per_call = []
-    for _ in range(rounds):
-        t0 = time.perf_counter()
-        for _ in range(reps):
-            fn()
-        per_call.append((time.perf_counter() - t0) / reps * 1e3)
-    return statistics.median(per_call), min(per_call)
+from pytorch_timing import setup, timeit
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--rounds", type=int, default=7)
-    ap.add_argument("--seconds", type=float, default=0.5)
-    args = ap.parse_args()
-
-    torch.set_num_threads(1)
-    torch.manual_seed(0)
+    args = setup()
     sizes = [784, 512, 256, 10]
     batch = 128
     model = torch.nn.Sequential(
@@ -66,9 +42,9 @@ def main():
             return F.cross_entropy(model(x), labels)
 
     print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s)")
-    med, best = timeit(forward, args.rounds, args.seconds)
+    med, best = timeit(forward, args.rounds, args.seconds, warmup=10)
     print(f"W1 forward (no_grad): {med:.3f} ms median, {best:.3f} ms min")
-    med, best = timeit(step, args.rounds, args.seconds)
+    med, best = timeit(step, args.rounds, args.seconds, warmup=10)
     print(f"W1 training step (forward + backward + SGD): {med:.3f} ms median, {best:.3f} ms min")
 
 
