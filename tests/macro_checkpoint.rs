@@ -352,6 +352,79 @@ fn fused_loops_storing_or_adding_element_adjoints() {
     }
 }
 
+/// Adjacent loops over one range, merged into one before the analysis (`merge_loops.rs` in
+/// `autodiff-macros`): at the top level, inside a loop over data points (a branch in the
+/// merged body, a reduction merged too), and two near misses that must stay apart: a sum
+/// read by the next loop, and a loop reading the element after its own.
+#[differentiable]
+fn merged(m: &[f64], q: &[f64], #[no_grad] x: &[f64]) -> f64 {
+    let d = q.len();
+    let n = x.len() / d;
+    let mut e = vec![0.0; d];
+    for j in 0..d {
+        e[j] = q[j].exp();
+    }
+    for j in 0..d {
+        e[j] = e[j] * q[j] + 1.0;
+    }
+    let mut xc = vec![0.0; d];
+    let mut z = vec![0.0; d];
+    let mut total = 0.0;
+    for i in 0..n {
+        let mut s = 0.0;
+        for j in 0..d {
+            xc[j] = x[i * d + j] - m[j];
+        }
+        for j in 0..d {
+            let t = e[j] * xc[j];
+            if t > 0.0 {
+                z[j] = t;
+            } else {
+                z[j] = 0.5 * t;
+            }
+        }
+        for j in 0..d {
+            s += z[j] * z[j] + xc[j];
+        }
+        total += s.sqrt();
+    }
+    let mut acc = 0.0;
+    for j in 0..d {
+        acc += m[j] * m[j];
+    }
+    for j in 0..d {
+        total += m[j] / (1.0 + acc);
+    }
+    let mut w = vec![0.0; d + 1];
+    for j in 0..d {
+        w[j] = q[j] * m[j];
+    }
+    for j in 0..d {
+        total += w[j + 1] * (0.3 + j as f64);
+    }
+    total
+}
+
+#[test]
+fn merged_loops() {
+    let x = vec![0.7, -1.2, 0.4, 1.9, -0.3, 0.8, 1.3, 0.2, -0.6];
+    let inputs = (vec![0.2, -0.9, 0.45], vec![0.5, -0.25, 1.1]);
+    check::gradient(
+        |(m, q): &(Vec<f64>, Vec<f64>)| merged(m, q, &x),
+        |(m, q)| merged_grad(m, q, &x).1,
+        &inputs,
+    )
+    .assert();
+    let (m, q) = &inputs;
+    // Each element sees the same operations in the same order: the same value, exactly.
+    assert_eq!(merged_grad(m, q, &x).0, merged(m, q, &x));
+    let (gm, gq) = merged_grad(m, q, &x).1;
+    let (vm, vq) = merged_vjp(m, q, &x).1(1.0);
+    for (a, b) in [gm, gq].concat().iter().zip([vm, vq].concat()) {
+        assert!((a - b).abs() <= 1e-12 * (1.0 + a.abs()), "{a} vs {b}");
+    }
+}
+
 /// The loop reads the accumulator, so its iterations depend on each other: not reversed
 /// early.
 #[differentiable]

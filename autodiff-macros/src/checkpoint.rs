@@ -214,8 +214,17 @@ impl Emitter<'_> {
         let mut stable = Vec::new();
         for (p, s) in b.stmts.iter().enumerate() {
             let later_writes: HashSet<VarId> = b.stmts[p..].iter().flat_map(stmt_writes).collect();
-            let is_stable =
-                |w: &VarId| reads.contains(w) || (writes.contains(w) && !later_writes.contains(w));
+            let after_writes: HashSet<VarId> =
+                b.stmts[p + 1..].iter().flat_map(stmt_writes).collect();
+            // Also stable: `w[j]` read in the loop that wrote it just before (`for j in 0..n
+            // { w[j] = e; .. w[j] .. }`), when nothing after that loop writes `w`.
+            let is_stable = |w: &VarId| {
+                reads.contains(w)
+                    || (writes.contains(w) && !later_writes.contains(w))
+                    || (writes.contains(w)
+                        && !after_writes.contains(w)
+                        && self.reads_after_own_write(s, *w).is_some())
+            };
             element_reads(s, &mut |var, base| {
                 if is_stable(&base) {
                     stable.push(var);
@@ -457,6 +466,28 @@ mod tests {
         }";
         assert_eq!(checkpointed(src), 0);
         assert_eq!(checkpointed(&src.replace("0..m", "0..n")), 1);
+    }
+
+    #[test]
+    fn a_cover_reading_back_its_own_element_covers_it() {
+        // As loops merged by `merge_loops.rs` do: each `w[j]` is read after the same
+        // iteration of the cover wrote it.
+        let src = "fn f(x: &[f64]) -> f64 {
+            let n = x.len();
+            let mut w = vec![0.0; n];
+            let mut s = 0.0;
+            for i in 0..n {
+                for j in 0..n { w[j] = x[j] * x[i]; s += w[j] * w[j]; }
+            }
+            s
+        }";
+        assert_eq!(checkpointed(src), 1);
+        // Read before the write: the value of the previous iteration over `i`.
+        let before = src.replace(
+            "w[j] = x[j] * x[i]; s += w[j] * w[j];",
+            "s += w[j] * w[j]; w[j] = x[j] * x[i];",
+        );
+        assert_eq!(checkpointed(&before), 0);
     }
 
     #[test]

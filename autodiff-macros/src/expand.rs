@@ -13,6 +13,7 @@ use crate::args::Args;
 use crate::ctxt::Ctxt;
 use crate::emit::Emitter;
 use crate::lower;
+use crate::merge_loops;
 use crate::resolve::{self, Resolved, is_scalar_type, node_key};
 
 /// One parameter of the function, as the generated companions see it.
@@ -103,6 +104,7 @@ fn resolve_and_lower(
         .iter()
         .map(|p| (p.ident.clone(), p.key, p.wrt, is_scalar_type(&p.ty)))
         .collect();
+    merge_loops::merge_adjacent_loops(&mut item.block);
     let resolved = resolve::resolve(&resolve_params, receiver, &item.block);
     rename_shadowed(&resolved, &mut item.block);
     let cx = Ctxt::default();

@@ -76,6 +76,9 @@ impl Emitter<'_> {
             .count()
             == 1;
         let shadowed = self.let_names(b);
+        let own_element_reads = cover
+            .as_ref()
+            .and_then(|(p, _, _)| self.reads_after_own_write(&b.stmts[*p], w));
         occ.iter().all(|o| match &o.kind {
             Use::Write => true,
             Use::Read(index, env) | Use::Accumulate(index, env) => {
@@ -85,6 +88,11 @@ impl Emitter<'_> {
                 let Some((p, bound, invariant)) = &cover else {
                     return false;
                 };
+                // Inside the cover itself: `w[j]` after the cover's own `w[j] = e`.
+                if o.top == *p {
+                    return matches!(o.kind, Use::Read(..))
+                        && own_element_reads.as_deref() == Some(index.as_str());
+                }
                 if index == "0" {
                     return o.top > *p && *invariant && only_writer;
                 }
@@ -163,6 +171,33 @@ impl Emitter<'_> {
                 .all(|v| !scopes.contains(&self.vars[*v].scope));
             writes_all.then_some((p, end, invariant))
         })
+    }
+
+    /// For a cover `for j in 0..n { .. w[j] = e; .. }`: `j` when every other use of `w` in
+    /// its body is a read `w[j]` after that write, so each iteration reads only what it
+    /// wrote (as loops merged by `merge_loops.rs` do).
+    pub(crate) fn reads_after_own_write(&self, cover: &Stmt, w: VarId) -> Option<String> {
+        let Stmt::For { pat, body, .. } = cover else {
+            return None;
+        };
+        let pat = pat.to_string();
+        let write = body.stmts.iter().position(|s| {
+            matches!(s, Stmt::Assign { place, op: AssignOp::Set, value, .. }
+                if place.var == w && place.fields.is_empty()
+                    && place.index.as_ref().is_some_and(|i| i.tokens.to_string() == pat)
+                    && !expr_vars(value).contains(&w))
+        })?;
+        let mentions = |s: &Stmt| stmt_reads(s).contains(&w) || stmt_writes(s).contains(&w);
+        if body.stmts[..write].iter().any(mentions) || self.let_names(body).contains(&pat) {
+            return None;
+        }
+        let mut occ = Vec::new();
+        for s in &body.stmts[write + 1..] {
+            self.occurrences(s, w, 0, &mut Vec::new(), &mut occ);
+        }
+        occ.iter()
+            .all(|o| matches!(&o.kind, Use::Read(index, _) if *index == pat))
+            .then_some(pat)
     }
 
     /// Every use of `w` in `s` (top-level position `top` in the body), with the loops
