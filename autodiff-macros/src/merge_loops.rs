@@ -29,12 +29,8 @@ use std::collections::{HashMap, HashSet};
 use quote::ToTokens;
 use syn::{BinOp, Block, Expr, Pat, Stmt, UnOp};
 
-use crate::passive::idents;
+use crate::passive::{PURE_METHODS, idents};
 use crate::symbol::is_float_method;
-
-/// Methods a merged body may call besides float methods: pure and without arguments that
-/// could hide an effect.
-const PURE_METHODS: &[&str] = &["len", "min", "max", "abs"];
 
 /// Merges, in `block` and every block inside it, each run of adjacent mergeable loops.
 pub(crate) fn merge_adjacent_loops(block: &mut Block) {
@@ -129,8 +125,8 @@ fn mergeable(a: &syn::ExprForLoop, b: &syn::ExprForLoop) -> bool {
     }
     // Shared state: assigned by one body, mentioned by both, only as `w[j]`.
     fa.writes.union(&fb.writes).all(|w| {
-        match (fa.uses.get(w), fb.uses.get(w)) {
-            (Some(ua), Some(ub)) => ua.only_own_element && ub.only_own_element,
+        match (fa.own_element_only.get(w), fb.own_element_only.get(w)) {
+            (Some(a_own), Some(b_own)) => *a_own && *b_own,
             // Mentioned by one body only: the other cannot observe the order.
             _ => true,
         }
@@ -180,20 +176,14 @@ fn is_assign_op(op: &BinOp) -> bool {
     )
 }
 
-/// How a body uses one name.
-#[derive(Default)]
-struct Use {
-    /// Every mention is `name[j]`, `j` the loop variable.
-    only_own_element: bool,
-}
-
 /// What a loop body binds, assigns and mentions; `None` when it holds something a merge
 /// must not move.
 #[derive(Default)]
 struct Facts {
     lets: HashSet<String>,
     writes: HashSet<String>,
-    uses: HashMap<String, Use>,
+    /// Every name mentioned: whether each mention is `name[j]`, `j` the loop variable.
+    own_element_only: HashMap<String, bool>,
 }
 
 impl Facts {
@@ -327,12 +317,7 @@ impl Facts {
     }
 
     fn mention(&mut self, name: String, own_element: bool) {
-        self.uses
-            .entry(name)
-            .and_modify(|u| u.only_own_element &= own_element)
-            .or_insert(Use {
-                only_own_element: own_element,
-            });
+        *self.own_element_only.entry(name).or_insert(true) &= own_element;
     }
 }
 

@@ -160,12 +160,7 @@ impl Emitter<'_> {
                 return None;
             }
             let pat = pat.to_string();
-            let writes_all = body.stmts.iter().any(|s| {
-                matches!(s, Stmt::Assign { place, op: AssignOp::Set, value, .. }
-                    if place.var == w && place.fields.is_empty()
-                        && place.index.as_ref().is_some_and(|i| i.tokens.to_string() == pat)
-                        && !expr_vars(value).contains(&w))
-            });
+            let writes_all = body.stmts.iter().any(|s| sets_element(s, w, &pat));
             let invariant = iter_vars
                 .iter()
                 .all(|v| !scopes.contains(&self.vars[*v].scope));
@@ -181,12 +176,7 @@ impl Emitter<'_> {
             return None;
         };
         let pat = pat.to_string();
-        let write = body.stmts.iter().position(|s| {
-            matches!(s, Stmt::Assign { place, op: AssignOp::Set, value, .. }
-                if place.var == w && place.fields.is_empty()
-                    && place.index.as_ref().is_some_and(|i| i.tokens.to_string() == pat)
-                    && !expr_vars(value).contains(&w))
-        })?;
+        let write = body.stmts.iter().position(|s| sets_element(s, w, &pat))?;
         let mentions = |s: &Stmt| stmt_reads(s).contains(&w) || stmt_writes(s).contains(&w);
         if body.stmts[..write].iter().any(mentions) || self.let_names(body).contains(&pat) {
             return None;
@@ -323,6 +313,15 @@ impl Emitter<'_> {
             _ => {}
         }
     }
+}
+
+/// `w[index] = e` with `e` not reading `w`: the statement a cover's iteration writes its
+/// element with.
+fn sets_element(s: &Stmt, w: VarId, index: &str) -> bool {
+    matches!(s, Stmt::Assign { place, op: AssignOp::Set, value, .. }
+        if place.var == w && place.fields.is_empty()
+            && place.index.as_ref().is_some_and(|i| i.tokens.to_string() == index)
+            && !expr_vars(value).contains(&w))
 }
 
 pub(crate) struct Occurrence {

@@ -9,7 +9,7 @@ use crate::emit::Emitter;
 use crate::ir::*;
 
 /// Methods a passive expression may call and still be evaluated again: pure, cheap.
-const PURE_METHODS: &[&str] = &[
+pub(crate) const PURE_METHODS: &[&str] = &[
     "len",
     "is_empty",
     "min",
