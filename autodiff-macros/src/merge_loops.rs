@@ -39,8 +39,7 @@ pub(crate) fn merge_adjacent_loops(block: &mut Block) {
     }
     let mut i = 0;
     while i + 1 < block.stmts.len() {
-        let (head, tail) = block.stmts.split_at_mut(i + 1);
-        if let (Some(first), Some(second)) = (as_for(&head[i]), as_for(&tail[0]))
+        if let (Some(first), Some(second)) = (as_for(&block.stmts[i]), as_for(&block.stmts[i + 1]))
             && mergeable(first, second)
         {
             let second = block.stmts.remove(i + 1);
