@@ -8,7 +8,7 @@
 //! many times (loop body) or maybe not at all (branch) pushes its kept locals onto its own
 //! tape when it ends, and the reverse sweep pops them when it enters the scope. A kept
 //! variable that is overwritten has its old value pushed first and restored on the way back
-//! (Tapenade's scheme). For
+//! (Tapenade's scheme) where the reverse reads that old value again (see `restore`). For
 //!
 //! ```text
 //! fn f(x: f64, y: f64) -> f64 { let z = x * y; z.sin() + y }
@@ -31,8 +31,10 @@ pub struct Emitter<'a> {
     pub vars: &'a [Var],
     /// Values the reverse sweep reads.
     pub(crate) needed: HashSet<VarId>,
-    /// Variables whose old value is pushed before an overwrite and popped back.
+    /// Variables whose old value is pushed before an overwrite and popped back somewhere.
     pub(crate) restored: HashSet<VarId>,
+    /// The assignments that do so, by statement address (see `restore`).
+    pub(crate) restore_at: HashSet<usize>,
     /// Scopes with reverse work.
     pub(crate) structural: HashSet<usize>,
     /// Kept locals of inner scopes that the reverse sweep recomputes instead of taping:
@@ -109,6 +111,7 @@ impl<'a> Emitter<'a> {
             vars: &lowered.vars,
             needed: HashSet::new(),
             restored: HashSet::new(),
+            restore_at: HashSet::new(),
             structural: HashSet::new(),
             remat: HashSet::new(),
             remat_at: Default::default(),
@@ -460,36 +463,36 @@ impl<'a> Emitter<'a> {
         }
     }
 
-    fn operand_needs(&mut self, op: &Operand) {
-        match op {
-            Operand::Var(v, _) => {
-                self.needed.insert(*v);
-            }
-            Operand::Passive(p) => self.needed.extend(p.vars.iter().copied()),
-        }
-    }
-
     fn is_active_op(&self, op: &Operand) -> bool {
         matches!(op, Operand::Var(v, _) if self.vars[*v].active)
     }
 
     fn expr_needs(&mut self, e: &Expr, target: Option<VarId>) {
+        let reads = self.backward_reads(e, target);
+        self.needed.extend(reads);
+    }
+
+    /// The values the backward rule of `e` (assigned to `target`) reads.
+    pub(crate) fn backward_reads(&self, e: &Expr, target: Option<VarId>) -> HashSet<VarId> {
+        let mut out = HashSet::new();
+        let mut ops: Vec<&Operand> = Vec::new();
+        let mut operand = |op| ops.push(op);
         match e {
             Expr::Binary(op, l, r, _) => match op {
                 BinOp::Mul => {
                     if self.is_active_op(l) {
-                        self.operand_needs(r);
+                        operand(r);
                     }
                     if self.is_active_op(r) {
-                        self.operand_needs(l);
+                        operand(l);
                     }
                 }
                 BinOp::Div => {
                     if self.is_active_op(l) || self.is_active_op(r) {
-                        self.operand_needs(r);
+                        operand(r);
                     }
                     if self.is_active_op(r) {
-                        self.operand_needs(l);
+                        operand(l);
                     }
                 }
                 _ => {}
@@ -497,45 +500,47 @@ impl<'a> Emitter<'a> {
             Expr::Method {
                 kind, recv, args, ..
             } => match kind {
-                MethodKind::FloatUnary(Keep::Input) | MethodKind::Powi => {
-                    self.operand_needs(recv);
-                    args.iter().for_each(|a| self.operand_needs(a));
+                MethodKind::FloatUnary(Keep::Input)
+                | MethodKind::Powi
+                | MethodKind::FloatNary(_)
+                | MethodKind::Dot => {
+                    operand(recv);
+                    args.iter().for_each(operand);
                 }
-                MethodKind::FloatUnary(_) => {
-                    if let Some(t) = target {
-                        self.needed.insert(t);
-                    }
-                }
-                MethodKind::FloatNary(_) | MethodKind::Dot => {
-                    self.operand_needs(recv);
-                    args.iter().for_each(|a| self.operand_needs(a));
-                }
-                MethodKind::ArrayUnary => args.iter().for_each(|a| self.operand_needs(a)),
+                MethodKind::FloatUnary(_) => out.extend(target),
+                MethodKind::ArrayUnary => args.iter().for_each(operand),
                 _ => {}
             },
-            Expr::Index { index, .. } => self.needed.extend(index.vars.iter().copied()),
+            Expr::Index { index, .. } => out.extend(index.vars.iter().copied()),
             Expr::Rule { spec, args, .. } => {
                 for (i, a) in args.iter().enumerate() {
                     if self.is_active_op(&a.op) {
                         for &j in spec.needs[i] {
                             if let Some(b) = args.get(j) {
-                                self.operand_needs(&b.op);
+                                operand(&b.op);
                             }
                         }
-                        if spec.output
-                            && let Some(t) = target
-                        {
-                            self.needed.insert(t);
+                        if spec.output {
+                            out.extend(target);
                         }
                     }
                 }
             }
             Expr::Call { plan, pullback, .. } => {
-                self.needed.insert(*plan);
-                self.needed.insert(*pullback);
+                out.insert(*plan);
+                out.insert(*pullback);
             }
             _ => {}
         }
+        for op in ops {
+            match op {
+                Operand::Var(v, _) => {
+                    out.insert(*v);
+                }
+                Operand::Passive(p) => out.extend(p.vars.iter().copied()),
+            }
+        }
+        out
     }
 
     fn mark_structural(&mut self, b: &Block) -> bool {
@@ -570,32 +575,6 @@ impl<'a> Emitter<'a> {
             any = true;
         }
         any
-    }
-
-    fn collect_restored(&mut self, b: &Block) {
-        for s in &b.stmts {
-            match s {
-                Stmt::Assign {
-                    place,
-                    first: false,
-                    ..
-                } if self.needed.contains(&place.var)
-                    && !self.rerun_writes.contains(&place.var) =>
-                {
-                    self.restored.insert(place.var);
-                }
-                Stmt::If { then_b, else_b, .. } => {
-                    self.collect_restored(then_b);
-                    self.collect_restored(else_b);
-                }
-                Stmt::For { body, pat, .. } => {
-                    let _ = pat;
-                    self.collect_restored(body);
-                }
-                Stmt::While { body, .. } => self.collect_restored(body),
-                _ => {}
-            }
-        }
     }
 
     // ---- names ----
@@ -887,10 +866,11 @@ impl<'a> Emitter<'a> {
             None => quote!(#id #(.#fields)*),
         };
         let invertible = self.is_invertible(place, op, value);
-        if invertible && !first && self.restored.contains(&place.var) {
+        let restore = !first && self.restore_at.contains(&key);
+        if invertible && restore {
             self.inverted.borrow_mut().insert(key);
         }
-        let push = !first && self.restored.contains(&place.var) && !invertible && !self.plain.get();
+        let push = restore && !invertible && !self.plain.get();
         let stack = push.then(|| self.hoist_stack("s"));
         let mut out = TokenStream::new();
         let new = self.fresh("new");

@@ -136,16 +136,26 @@ pub(crate) fn with_emitter<R>(
 /// tests check: unit tests of the emitter's decisions read the same functions.
 #[cfg(test)]
 pub(crate) fn loop_test_fn(name: &str) -> String {
-    const SOURCE: &str = include_str!("../../tests/macro_checkpoint.rs");
-    let start = SOURCE
+    test_fn_source(include_str!("../../tests/macro_checkpoint.rs"), name)
+}
+
+/// The source of `fn NAME` in `tests/macro_restore.rs` (as [`loop_test_fn`]).
+#[cfg(test)]
+pub(crate) fn restore_test_fn(name: &str) -> String {
+    test_fn_source(include_str!("../../tests/macro_restore.rs"), name)
+}
+
+#[cfg(test)]
+fn test_fn_source(source: &str, name: &str) -> String {
+    let start = source
         .find(&format!("fn {name}"))
-        .unwrap_or_else(|| panic!("no `fn {name}` in tests/macro_checkpoint.rs"));
-    let end = SOURCE[start..]
+        .unwrap_or_else(|| panic!("no `fn {name}` in the test file"));
+    let end = source[start..]
         .find("\n}\n")
         .expect("the end of the function")
         + start
         + 2;
-    SOURCE[start..end].to_string()
+    source[start..end].to_string()
 }
 
 fn receiver_wrt(args: &Args, r: &syn::Receiver) -> bool {

@@ -16,6 +16,7 @@ mod merge_loops;
 mod overwrite;
 mod passive;
 mod resolve;
+mod restore;
 mod reverse;
 mod symbol;
 

@@ -524,7 +524,7 @@ impl Emitter<'_> {
 }
 
 /// Whether the top rule of `e` differentiates through its output (`exp`, `sqrt`, `tanh`).
-fn needs_output(e: &Expr) -> bool {
+pub(crate) fn needs_output(e: &Expr) -> bool {
     matches!(
         e,
         Expr::Method {
