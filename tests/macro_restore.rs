@@ -85,16 +85,16 @@ fn own_old_value(x: &[f64]) -> f64 {
 
 const POINTS: [&[f64]; 3] = [&[0.7, -1.2, 0.4, 1.9, -0.3], &[0.35, 0.8, -0.6], &[1.1]];
 
+/// `f`'s generated gradient `grad` against finite differences at every point of `points`.
+fn check_at(points: &[&[f64]], f: fn(&[f64]) -> f64, grad: fn(&[f64]) -> Vec<f64>) {
+    for x in points {
+        check::gradient(|x: &Vec<f64>| f(x), |x| grad(x), &x.to_vec()).assert();
+    }
+}
+
 #[test]
 fn accumulators_read_only_at_the_end() {
-    for x in POINTS {
-        check::gradient(
-            |x: &Vec<f64>| log_of_sums(x),
-            |x| log_of_sums_grad(x).1,
-            &x.to_vec(),
-        )
-        .assert();
-    }
+    check_at(&POINTS, log_of_sums, |x| log_of_sums_grad(x).1);
 }
 
 #[test]
@@ -111,26 +111,15 @@ fn overwrites_read_back_by_earlier_statements_and_iterations() {
 
 #[test]
 fn accumulator_read_inside_its_loop() {
-    for x in POINTS {
-        check::gradient(
-            |x: &Vec<f64>| read_while_filling(x),
-            |x| read_while_filling_grad(x).1,
-            &x.to_vec(),
-        )
-        .assert();
-    }
+    check_at(&POINTS, read_while_filling, |x| {
+        read_while_filling_grad(x).1
+    });
 }
 
 #[test]
 fn overwrites_reading_their_old_value() {
-    for x in [[0.7, -1.2, 0.4], [0.3, 0.9, -0.6]] {
-        check::gradient(
-            |x: &Vec<f64>| own_old_value(x),
-            |x| own_old_value_grad(x).1,
-            &x.to_vec(),
-        )
-        .assert();
-    }
+    let points: [&[f64]; 2] = [&[0.7, -1.2, 0.4], &[0.3, 0.9, -0.6]];
+    check_at(&points, own_old_value, |x| own_old_value_grad(x).1);
 }
 
 #[test]

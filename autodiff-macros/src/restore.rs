@@ -35,15 +35,13 @@ impl Emitter<'_> {
 
     /// `later`: what the reverse sweep reads after the reverse of `b` is done.
     fn restores_in(&mut self, b: &Block, loop_body: bool, later: &HashSet<VarId>) {
+        let reads: Vec<HashSet<VarId>> = b.stmts.iter().map(|s| self.reverse_reads(s)).collect();
         let mut later = later.clone();
         if loop_body && !self.fused.contains_key(&b.scope) {
             // The reverse of earlier iterations runs after this one's.
-            for s in &b.stmts {
-                later.extend(self.reverse_reads(s));
-            }
+            later.extend(reads.iter().flatten().copied());
         }
-        for s in &b.stmts {
-            let here = self.reverse_reads(s);
+        for (s, here) in b.stmts.iter().zip(reads) {
             match s {
                 Stmt::Assign {
                     place,
