@@ -301,6 +301,68 @@ fn accumulating_last_loop_matches_finite_differences_and_the_vjp() {
     }
 }
 
+/// A fused loop whose work arrays are read after the loops that write them. What is read
+/// as the iteration left it (`t` after its loop, `u` and `v` in the last sum) `NAME_grad`
+/// reads again in the reverse instead of taping it; `t[c]` in the loop writing `t`, and
+/// `u[c]` and `v[c]` in the (merged) loop writing both, are taped.
+#[differentiable]
+fn reads_after_writing(x: &[f64], y: &[f64]) -> f64 {
+    let k = y.len();
+    let mut t = vec![0.0; k];
+    let mut u = vec![0.0; k];
+    let mut v = vec![0.0; k];
+    let mut s = 0.0;
+    for i in 0..x.len() {
+        for c in 0..k {
+            t[c] = x[i] * y[c];
+            u[c] = t[c].sin();
+        }
+        let mut m = t[0];
+        for c in 1..k {
+            m = m.max(t[c]);
+        }
+        let mut e = 0.0;
+        for c in 0..k {
+            e += (t[c] - m).exp();
+        }
+        for c in 0..k {
+            v[c] = u[c] * t[c];
+        }
+        for c in 0..k {
+            u[c] = v[c] * y[c];
+        }
+        let mut w = 0.0;
+        for c in 0..k {
+            w += u[c] * v[c];
+        }
+        s += e.ln() + m + w;
+    }
+    s
+}
+
+#[test]
+fn fused_loop_reading_work_arrays_back() {
+    for (x, y) in [
+        (vec![0.7, -1.2, 0.4], vec![1.3, -0.4, 0.9, 2.1]),
+        (vec![-0.3, 1.1], vec![0.6, 1.7]),
+        (vec![0.8], vec![-1.4]),
+    ] {
+        check::gradient(
+            |(x, y): &(Vec<f64>, Vec<f64>)| reads_after_writing(x, y),
+            |(x, y)| reads_after_writing_grad(x, y).1,
+            &(x.clone(), y.clone()),
+        )
+        .assert();
+        let (value, (gx, gy)) = reads_after_writing_grad(&x, &y);
+        let (value2, pullback) = reads_after_writing_vjp(&x, &y);
+        let (vx, vy) = pullback(1.0);
+        assert_eq!(value, value2);
+        for (a, b) in gx.iter().chain(&gy).zip(vx.iter().chain(&vy)) {
+            assert!((a - b).abs() <= 1e-12 * (1.0 + a.abs()), "{a} vs {b}");
+        }
+    }
+}
+
 /// Three fused loops (their sums reach the output through `+`). The first reads each
 /// element of `x` once (`x[3 * i + k]`), so its reverse stores their adjoints instead of
 /// adding them; the second stores `y`'s but must add `x`'s, which the first already wrote;

@@ -112,6 +112,14 @@ impl Emitter<'_> {
         }
         for s in &b.stmts {
             match s {
+                // A fused loop's stable read sees the array as the iteration left it.
+                Stmt::Let {
+                    var,
+                    init: Some(Expr::Index { index, .. }),
+                    ..
+                } if self.remat.contains(var) && self.fused_stable.contains(var) => {
+                    out.extend(index.vars.iter().copied())
+                }
                 Stmt::Let {
                     var, init: Some(e), ..
                 } if self.remat.contains(var) => out.extend(expr_vars(e)),

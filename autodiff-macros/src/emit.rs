@@ -59,6 +59,10 @@ pub struct Emitter<'a> {
     /// Element reads in checkpointed bodies of arrays that do not change between the read
     /// and its reverse: recomputed like reads of inputs.
     pub(crate) stable_reads: HashSet<VarId>,
+    /// The same in fused loops (see `Emitter::fused_stable_reads`). Their arrays are read
+    /// back only as the iteration left them, so these reads alone do not make an array
+    /// needed (which would keep its loop from being checkpointed or fused).
+    pub(crate) fused_stable: HashSet<VarId>,
     /// What checkpointed bodies write from outside: read back only by their stable reads.
     pub(crate) rerun_writes: HashSet<VarId>,
     /// In `NAME_grad`: loops whose reverse runs in the forward sweep, iteration by
@@ -124,6 +128,7 @@ impl<'a> Emitter<'a> {
             checkpointed: HashSet::new(),
             snapshots: Default::default(),
             stable_reads: HashSet::new(),
+            fused_stable: HashSet::new(),
             rerun_writes: HashSet::new(),
             skip_scope: None,
             fused: Default::default(),
@@ -143,6 +148,10 @@ impl<'a> Emitter<'a> {
         self.settle(body, &written);
         if let Some(out) = seeded {
             self.fused = self.fusable_loops(body, out);
+            self.fused_stable = self.fused_stable_reads(body);
+            if !self.fused_stable.is_empty() {
+                self.settle(body, &written);
+            }
         }
         // Loops run again in the reverse sweep need what they read from outside; that may
         // make other values needed, which may in turn disqualify a loop that writes them.
@@ -303,7 +312,12 @@ impl<'a> Emitter<'a> {
                 .find(|s| matches!(s, Stmt::Let { var, .. } if var == v))
                 && self.remat.contains(v)
             {
-                self.needed.extend(expr_vars(e));
+                match e {
+                    Expr::Index { index, .. } if self.fused_stable.contains(v) => {
+                        self.needed.extend(index.vars.iter().copied())
+                    }
+                    _ => self.needed.extend(expr_vars(e)),
+                }
             }
         }
         for s in &b.stmts {
@@ -384,7 +398,9 @@ impl<'a> Emitter<'a> {
             } => {
                 // Recomputing an element read needs the array restored wherever it is written:
                 // only arrays the function never writes (its inputs) are worth it.
-                (!written.contains(v) || self.stable_reads.contains(&var))
+                (!written.contains(v)
+                    || self.stable_reads.contains(&var)
+                    || self.fused_stable.contains(&var))
                     && is_simple_passive(&index.tokens)
             }
             Expr::Binary(_, l, r, _) => scalar(l) && scalar(r),

@@ -17,12 +17,17 @@
 //!   between iterations) and no later statement mentions them;
 //! - no later statement assigns an active variable the loop reads (its reverse would take
 //!   an adjoint the loop has already added to).
+//!
+//! Since an iteration's reverse follows it at once, an element read of a work array that
+//! the rest of the iteration does not write reads the same value again there: it is
+//! recomputed instead of taped ([`Emitter::fused_stable_reads`]).
 
 use std::collections::{HashMap, HashSet};
 
 use crate::emit::{Emitter, assigned_vars, stmt_reads, stmt_writes};
 use crate::ir::*;
 use crate::overwrite::{Use, block_scopes};
+use crate::passive::passive_names;
 
 /// A loop reversed in the forward sweep of `NAME_grad`.
 pub(crate) struct Fused {
@@ -234,6 +239,67 @@ impl Emitter<'_> {
         found
     }
 
+    /// Element reads `let t = w[i]` in fused loops whose array nothing writes from the read
+    /// to the end of the iteration: the iteration's reverse runs right after it, so it can
+    /// read the element again instead of taping it (GMM's `main_term[c]`, read by the
+    /// log-sum-exp after the loop that wrote it).
+    pub(crate) fn fused_stable_reads(&self, body: &Block) -> HashSet<VarId> {
+        let mut out = HashSet::new();
+        for s in &body.stmts {
+            if let Stmt::For { body: b, .. } = s
+                && self.fused.contains_key(&b.scope)
+            {
+                self.stable_in(b, &HashSet::new(), &mut out);
+            }
+        }
+        out
+    }
+
+    /// [`fused_stable_reads`](Self::fused_stable_reads) in `b`, given what may be written
+    /// after `b` in the iteration (or, in an inner loop, anywhere in it).
+    fn stable_in(&self, b: &Block, written_after: &HashSet<String>, out: &mut HashSet<VarId>) {
+        for (p, s) in b.stmts.iter().enumerate() {
+            // Names, so that passive statements (which may call methods on anything they
+            // name) count as writes too.
+            let mut after = written_after.clone();
+            for later in &b.stmts[p + 1..] {
+                after.extend(stmt_writes(later).iter().map(|v| self.name(*v)));
+                passive_names(later, &mut after);
+            }
+            match s {
+                Stmt::Let {
+                    var,
+                    init:
+                        Some(Expr::Index {
+                            base: Operand::Var(w, _),
+                            ..
+                        }),
+                    ..
+                } if !after.contains(&self.name(*w)) => {
+                    out.insert(*var);
+                }
+                Stmt::If { then_b, else_b, .. } => {
+                    self.stable_in(then_b, &after, out);
+                    self.stable_in(else_b, &after, out);
+                }
+                Stmt::For { body, .. } | Stmt::While { body, .. } => {
+                    // A later iteration writes after an earlier one reads.
+                    let mut inside = after;
+                    inside.extend(assigned_vars(body).iter().map(|v| self.name(*v)));
+                    body.stmts
+                        .iter()
+                        .for_each(|s| passive_names(s, &mut inside));
+                    self.stable_in(body, &inside, out);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn name(&self, v: VarId) -> String {
+        self.vars[v].ident.to_string()
+    }
+
     /// The variables a statement reads or writes, conditions included.
     fn mentions(&self, s: &Stmt) -> HashSet<VarId> {
         let mut out = stmt_reads(s);
@@ -286,7 +352,11 @@ fn strided_index(tokens: &proc_macro2::TokenStream) -> Option<(u64, u64)> {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashSet;
+
+    use crate::emit::assigned_vars;
     use crate::expand::{loop_test_fn, with_emitter};
+    use crate::ir::*;
 
     /// How many loops `NAME_grad` of `src` reverses in its forward sweep.
     fn fused(src: &str) -> usize {
@@ -323,6 +393,76 @@ mod tests {
         );
         // The same second sum, unused: no adjoint, so the loop is fused.
         assert_eq!(fused(&two.replace("let u = s + t;", "let u = s + 1.0;")), 1);
+    }
+
+    /// The arrays `src` writes whose element reads `NAME_grad` may read again in a fused
+    /// loop's reverse instead of taping, with how many such reads each has.
+    fn stable_arrays(src: &str) -> Vec<(String, usize)> {
+        fn walk(
+            b: &Block,
+            em: &crate::emit::Emitter,
+            written: &HashSet<VarId>,
+            out: &mut Vec<(String, usize)>,
+        ) {
+            for s in &b.stmts {
+                match s {
+                    Stmt::Let {
+                        var,
+                        init:
+                            Some(Expr::Index {
+                                base: Operand::Var(w, _),
+                                ..
+                            }),
+                        ..
+                    } if em.fused_stable.contains(var) && written.contains(w) => {
+                        let name = em.vars[*w].ident.to_string();
+                        match out.iter_mut().find(|(n, _)| *n == name) {
+                            Some((_, count)) => *count += 1,
+                            None => out.push((name, 1)),
+                        }
+                    }
+                    Stmt::If { then_b, else_b, .. } => {
+                        walk(then_b, em, written, out);
+                        walk(else_b, em, written, out);
+                    }
+                    Stmt::For { body, .. } | Stmt::While { body, .. } => {
+                        walk(body, em, written, out)
+                    }
+                    _ => {}
+                }
+            }
+        }
+        with_emitter(true, src, |em, lowered| {
+            let mut out = Vec::new();
+            let written = assigned_vars(&lowered.body);
+            walk(&lowered.body, em, &written, &mut out);
+            out.sort();
+            out
+        })
+    }
+
+    #[test]
+    fn work_arrays_read_as_the_iteration_left_them_are_read_again() {
+        // `tests/macro_checkpoint.rs` checks the gradients.
+        let src = loop_test_fn("reads_after_writing");
+        assert_eq!(fused(&src), 1);
+        let counts = |list: &[(&str, usize)]| -> Vec<(String, usize)> {
+            list.iter().map(|(n, c)| (n.to_string(), *c)).collect()
+        };
+        // `t` in `m = t[0]`, the max, the exponentials and `v`'s loop; `u` and `v` in the
+        // sum. (`v`'s and `u`'s loops are merged into one, which writes both.)
+        assert_eq!(stable_arrays(&src), counts(&[("t", 4), ("u", 1), ("v", 1)]));
+        // A passive statement naming `v` after its reads may change it.
+        let named = src.replace(
+            "        s += e.ln()",
+            "        assert!(v.len() == k);\n        s += e.ln()",
+        );
+        assert_eq!(fused(&named), 1);
+        assert_eq!(stable_arrays(&named), counts(&[("t", 4), ("u", 1)]));
+        // `NAME_vjp` fuses nothing.
+        assert!(with_emitter(false, &src, |em, _| em
+            .fused_stable
+            .is_empty()));
     }
 
     /// The names of the element reads whose adjoints `NAME_grad` of `src` stores.

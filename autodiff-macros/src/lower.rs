@@ -1,6 +1,6 @@
 //! `syn` body → [`ir`](crate::ir), in A-normal form, rejecting what cannot be differentiated.
 //!
-//! Input: the (renamed) body and its [`Resolved`] names. Output: an [`ir::Block`] and the
+//! Input: the (renamed) body and its [`Resolved`] names. Output: an [`Block`] and the
 //! operand the function returns. Every active expression is split into one primitive per
 //! `let`; passive expressions stay the user's own tokens.
 

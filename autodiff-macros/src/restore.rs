@@ -19,7 +19,7 @@
 //! (its operands are read after the restore), of the whole block again when it is a loop
 //! body (the earlier iterations; not for a fused loop, whose iterations are reversed one
 //! at a time), and of everything before the enclosing statements. What the reverse of a
-//! statement reads is over-approximated by [`reverse_reads`].
+//! statement reads is over-approximated by [`Emitter::reverse_reads`].
 
 use std::collections::HashSet;
 
