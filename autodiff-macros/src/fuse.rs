@@ -258,14 +258,11 @@ impl Emitter<'_> {
     /// [`fused_stable_reads`](Self::fused_stable_reads) in `b`, given what may be written
     /// after `b` in the iteration (or, in an inner loop, anywhere in it).
     fn stable_in(&self, b: &Block, written_after: &HashSet<String>, out: &mut HashSet<VarId>) {
-        for (p, s) in b.stmts.iter().enumerate() {
-            // Names, so that passive statements (which may call methods on anything they
-            // name) count as writes too.
-            let mut after = written_after.clone();
-            for later in &b.stmts[p + 1..] {
-                after.extend(stmt_writes(later).iter().map(|v| self.name(*v)));
-                passive_names(later, &mut after);
-            }
+        // By name, so that passive statements (which may call methods on anything they name)
+        // count as writes too. Statements last to first: `after` is what those after `s` may
+        // write.
+        let mut after = written_after.clone();
+        for s in b.stmts.iter().rev() {
             match s {
                 Stmt::Let {
                     var,
@@ -283,16 +280,17 @@ impl Emitter<'_> {
                     self.stable_in(else_b, &after, out);
                 }
                 Stmt::For { body, .. } | Stmt::While { body, .. } => {
-                    // A later iteration writes after an earlier one reads.
-                    let mut inside = after;
+                    // A later iteration (or a `while` condition) runs after an earlier one
+                    // reads.
+                    let mut inside = after.clone();
                     inside.extend(assigned_vars(body).iter().map(|v| self.name(*v)));
-                    body.stmts
-                        .iter()
-                        .for_each(|s| passive_names(s, &mut inside));
+                    passive_names(s, &mut inside);
                     self.stable_in(body, &inside, out);
                 }
                 _ => {}
             }
+            after.extend(stmt_writes(s).iter().map(|v| self.name(*v)));
+            passive_names(s, &mut after);
         }
     }
 
