@@ -31,7 +31,7 @@ use std::collections::{HashMap, HashSet};
 
 use proc_macro2::TokenStream;
 
-use crate::emit::{Emitter, assigned_vars, expr_vars, stmt_reads, stmt_writes};
+use crate::emit::{Emitter, assigned_vars, stmt_reads, stmt_writes};
 use crate::ir::*;
 use crate::overwrite::block_scopes;
 use crate::passive::{has_effects, idents, passive_names};
@@ -112,17 +112,9 @@ impl Emitter<'_> {
         }
         for s in &b.stmts {
             match s {
-                // A fused loop's stable read sees the array as the iteration left it.
-                Stmt::Let {
-                    var,
-                    init: Some(Expr::Index { index, .. }),
-                    ..
-                } if self.remat.contains(var) && self.fused_stable.contains(var) => {
-                    out.extend(index.vars.iter().copied())
-                }
                 Stmt::Let {
                     var, init: Some(e), ..
-                } if self.remat.contains(var) => out.extend(expr_vars(e)),
+                } if self.remat.contains(var) => out.extend(self.remat_operands(*var, e)),
                 Stmt::If { then_b, else_b, .. } => {
                     self.remat_operands_outside(then_b, skip, out);
                     self.remat_operands_outside(else_b, skip, out);

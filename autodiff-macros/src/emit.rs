@@ -312,12 +312,8 @@ impl<'a> Emitter<'a> {
                 .find(|s| matches!(s, Stmt::Let { var, .. } if var == v))
                 && self.remat.contains(v)
             {
-                match e {
-                    Expr::Index { index, .. } if self.fused_stable.contains(v) => {
-                        self.needed.extend(index.vars.iter().copied())
-                    }
-                    _ => self.needed.extend(expr_vars(e)),
-                }
+                let operands = self.remat_operands(*v, e);
+                self.needed.extend(operands);
             }
         }
         for s in &b.stmts {
@@ -331,6 +327,15 @@ impl<'a> Emitter<'a> {
                 }
                 _ => {}
             }
+        }
+    }
+
+    /// What recomputing `let var = e` in the reverse sweep reads back: its operands, except
+    /// the array of a fused loop's stable read, which it sees as the iteration left it.
+    pub(crate) fn remat_operands(&self, var: VarId, e: &Expr) -> Vec<VarId> {
+        match e {
+            Expr::Index { index, .. } if self.fused_stable.contains(&var) => index.vars.clone(),
+            _ => expr_vars(e),
         }
     }
 
