@@ -175,6 +175,40 @@ fn range_forms() {
     assert_grad_vec(ranges, |x| ranges_grad(x).1, &[0.3, 1.1, -0.7, 0.6, 0.2]);
 }
 
+/// A loop over an iterator whose size hint is not exact (flattened ranges): the stacks its
+/// body pushes to, directly and in a branch, are reserved for the counted trips.
+#[differentiable]
+fn inexact_trips(x: &[f64]) -> f64 {
+    let mut s = 1.0;
+    for i in [0..2, 3..x.len()].into_iter().flatten() {
+        s = s * x[i] + s.sin();
+        if x[i] > 0.0 {
+            s = s * s;
+        }
+    }
+    s
+}
+
+#[test]
+fn loops_over_iterators_of_unknown_length() {
+    let hint = [0..2, 3..5].into_iter().flatten().size_hint();
+    assert_ne!(Some(hint.0), hint.1, "the case this test is about");
+    for x in [
+        &[0.3, -0.8, 0.5][..],
+        &[0.3, -0.8, 0.5, 0.9, -0.4, 0.7],
+        &[-0.6, 0.4, 0.2, -0.3, 0.8],
+    ] {
+        assert_grad_vec(inexact_trips, |x| inexact_trips_grad(x).1, x);
+        let (v, pb) = inexact_trips_vjp(x);
+        assert_eq!(v, inexact_trips(x));
+        let from_vjp = pb(1.0);
+        let from_grad = inexact_trips_grad(x).1;
+        for (a, b) in from_vjp.iter().zip(&from_grad) {
+            approx::assert_relative_eq!(a, b, max_relative = 1e-12);
+        }
+    }
+}
+
 #[differentiable]
 fn pair(x: f64, y: f64) -> (f64, f64) {
     (x * y, x.sin() + y)

@@ -83,6 +83,10 @@ pub struct Emitter<'a> {
     /// Emitting the forward code of a checkpointed body for the forward sweep: no tapes, no
     /// saved values.
     plain: std::cell::Cell<bool>,
+    /// Emitting the statements directly in the body of a `for` loop that reserves room on
+    /// its stacks for one push per iteration: pushes cannot grow them (see the runtime's
+    /// `push_reserved`).
+    reserved: std::cell::Cell<bool>,
     /// Stacks declared at the top of the forward sweep (scope tapes and save-stacks), in
     /// order of creation: `let mut NAME = Vec::new();` each.
     pub hoisted: std::cell::RefCell<Vec<Ident>>,
@@ -136,6 +140,7 @@ impl<'a> Emitter<'a> {
             pending_decls: Default::default(),
             loop_sums: Default::default(),
             plain: std::cell::Cell::new(false),
+            reserved: std::cell::Cell::new(false),
         }
     }
 
@@ -675,7 +680,7 @@ impl<'a> Emitter<'a> {
                 }
             } else if !kept.is_empty() {
                 let tape = self.tape_ident(b.scope);
-                out.extend(quote!(#tape.push((#(#kept,)*));));
+                out.extend(self.push(&tape, quote!((#(#kept,)*))));
                 self.hoisted.borrow_mut().push(tape);
             }
         }
@@ -803,7 +808,7 @@ impl<'a> Emitter<'a> {
                 ..
             } => {
                 // Stacks created for this body (its tape, its overwrites) are reserved for
-                // the trip count, which a range knows: no regrowth inside the loop.
+                // the trip count: the pushes directly in the body cannot grow them.
                 if let Some(f) = self.fused.get(&body.scope) {
                     let decls: Vec<TokenStream> = {
                         let mut pending = self.pending_decls.borrow_mut();
@@ -812,8 +817,11 @@ impl<'a> Emitter<'a> {
                         now.into_iter().map(|(_, d)| d).collect()
                     };
                     let (d, m) = (self.adj_ident(f.acc), self.meta_ident(f.acc));
+                    // Its body's stacks are emptied every iteration: nothing reserved.
+                    let was_reserved = self.reserved.replace(false);
                     let forward = self.forward_block(body, false);
                     let reverse = self.reverse_block(body, false);
+                    self.reserved.set(was_reserved);
                     return quote! {
                         #(#decls)*
                         let #d = #k::__private::seed_one(&#m);
@@ -823,7 +831,9 @@ impl<'a> Emitter<'a> {
                 let first_new = self.hoisted.borrow().len();
                 let checkpointed = self.checkpointed.contains(&body.scope);
                 let was_plain = self.plain.replace(self.plain.get() || checkpointed);
+                let was_reserved = self.reserved.replace(true);
                 let mut b = self.forward_block(body, false);
+                self.reserved.set(was_reserved);
                 self.plain.set(was_plain);
                 if !self.plain.get() {
                     b.extend(self.snapshot_saves(body.scope));
@@ -837,10 +847,15 @@ impl<'a> Emitter<'a> {
                     quote!((#iter))
                 };
                 let trips = format_ident!("__trips", span = Span::mixed_site());
+                let counted = if stored {
+                    quote!(::core::clone::Clone::clone(&#it))
+                } else {
+                    it
+                };
                 let reserve = (!grown.is_empty()).then(|| {
                     quote! {
-                        let #trips = ::core::iter::Iterator::size_hint(&#it).0;
-                        #(#grown.reserve(#trips);)*
+                        let #trips = #k::__private::trip_count(#counted);
+                        #(#k::__private::reserve_stack(&mut #grown, #trips);)*
                     }
                 });
                 if stored {
@@ -851,7 +866,9 @@ impl<'a> Emitter<'a> {
                 }
             }
             Stmt::While { count, cond, body } => {
+                let was_reserved = self.reserved.replace(false);
                 let b = self.forward_block(body, false);
+                self.reserved.set(was_reserved);
                 if self.needed.contains(count) {
                     let n = self.id(*count);
                     quote!(let mut #n: usize = 0; while #cond { #b #n += 1; })
@@ -905,12 +922,12 @@ impl<'a> Emitter<'a> {
         match (&stack, op) {
             // The old value is replaced, not copied: it moves onto the stack.
             (Some(s), AssignOp::Set) => {
-                out.extend(quote!(#s.push(::core::mem::replace(&mut #target, #new));))
+                out.extend(self.push(s, quote!(::core::mem::replace(&mut #target, #new))))
             }
             (None, AssignOp::Set) => out.extend(quote!(#target = #new;)),
             (_, AssignOp::Add | AssignOp::Sub) => {
                 if let Some(s) = &stack {
-                    out.extend(quote!(#s.push(::core::clone::Clone::clone(&#target));));
+                    out.extend(self.push(s, quote!(::core::clone::Clone::clone(&#target))));
                 }
                 let v = self.forward_expr(value);
                 let passive_var = !self.vars[place.var].active;
@@ -926,6 +943,17 @@ impl<'a> Emitter<'a> {
             self.stacks.borrow_mut().insert(key, s);
         }
         out
+    }
+
+    /// `stack.push(value);`, through `push_reserved` directly in a `for` body that reserved
+    /// room for it.
+    fn push(&self, stack: &Ident, value: TokenStream) -> TokenStream {
+        if self.reserved.get() {
+            let k = self.krate;
+            quote!(#k::__private::push_reserved(&mut #stack, #value);)
+        } else {
+            quote!(#stack.push(#value);)
+        }
     }
 
     /// The copies a snapshot body keeps at the end of each iteration (see `snapshots`).

@@ -9,12 +9,14 @@ mod call;
 mod derive;
 pub mod method;
 pub mod rules;
+mod stack;
 
 pub use adjoint::*;
 pub use arith::*;
 pub use assign::*;
 pub use call::*;
 pub use derive::*;
+pub use stack::*;
 
 pub use ndarray;
 pub use serde;
