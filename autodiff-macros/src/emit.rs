@@ -818,10 +818,12 @@ impl<'a> Emitter<'a> {
                     };
                     let (d, m) = (self.adj_ident(f.acc), self.meta_ident(f.acc));
                     // Its body's stacks are emptied every iteration: nothing reserved.
-                    let was_reserved = self.reserved.replace(false);
-                    let forward = self.forward_block(body, false);
-                    let reverse = self.reverse_block(body, false);
-                    self.reserved.set(was_reserved);
+                    let (forward, reverse) = self.with_reserved(false, || {
+                        (
+                            self.forward_block(body, false),
+                            self.reverse_block(body, false),
+                        )
+                    });
                     return quote! {
                         #(#decls)*
                         let #d = #k::__private::seed_one(&#m);
@@ -831,9 +833,7 @@ impl<'a> Emitter<'a> {
                 let first_new = self.hoisted.borrow().len();
                 let checkpointed = self.checkpointed.contains(&body.scope);
                 let was_plain = self.plain.replace(self.plain.get() || checkpointed);
-                let was_reserved = self.reserved.replace(true);
-                let mut b = self.forward_block(body, false);
-                self.reserved.set(was_reserved);
+                let mut b = self.with_reserved(true, || self.forward_block(body, false));
                 self.plain.set(was_plain);
                 if !self.plain.get() {
                     b.extend(self.snapshot_saves(body.scope));
@@ -866,9 +866,7 @@ impl<'a> Emitter<'a> {
                 }
             }
             Stmt::While { count, cond, body } => {
-                let was_reserved = self.reserved.replace(false);
-                let b = self.forward_block(body, false);
-                self.reserved.set(was_reserved);
+                let b = self.with_reserved(false, || self.forward_block(body, false));
                 if self.needed.contains(count) {
                     let n = self.id(*count);
                     quote!(let mut #n: usize = 0; while #cond { #b #n += 1; })
@@ -942,6 +940,14 @@ impl<'a> Emitter<'a> {
         if let Some(s) = stack {
             self.stacks.borrow_mut().insert(key, s);
         }
+        out
+    }
+
+    /// `f()` with [`reserved`](Self::reserved) set to `on`, then as it was.
+    fn with_reserved<R>(&self, on: bool, f: impl FnOnce() -> R) -> R {
+        let was = self.reserved.replace(on);
+        let out = f();
+        self.reserved.set(was);
         out
     }
 
