@@ -209,6 +209,40 @@ fn loops_over_iterators_of_unknown_length() {
     }
 }
 
+/// The same element read more than once: twice in one expression, again in a later
+/// statement, and again after a write to it, which must see the new value (the reverse sweep
+/// adds one adjoint for reads of one unchanged element, and separate ones across the write).
+#[differentiable]
+fn repeated_reads(x: &[f64], w: f64) -> f64 {
+    let n = x.len();
+    let mut work = vec![0.0; n];
+    let mut s = 0.0;
+    for i in 0..n {
+        work[i] = x[i] * x[i] + w * x[i];
+        let a = work[i] * work[i];
+        let b = work[i].sin() + x[(i + 1) % n] * x[(i + 1) % n];
+        work[i] = a * x[i] - b;
+        s += work[i] * work[i] * x[i] + a * b;
+    }
+    s
+}
+
+#[test]
+fn repeated_reads_of_one_element() {
+    for (x, w) in [
+        (&[0.3, -0.8, 0.5][..], 0.7),
+        (&[0.6, -0.4, 0.9, -1.1, 0.25], -1.3),
+        (&[1.2][..], 0.4),
+    ] {
+        check::gradient(
+            |(x, w): &(Vec<f64>, f64)| repeated_reads(x, *w),
+            |(x, w)| repeated_reads_grad(x, *w).1,
+            &(x.to_vec(), w),
+        )
+        .assert();
+    }
+}
+
 #[differentiable]
 fn pair(x: f64, y: f64) -> (f64, f64) {
     (x * y, x.sin() + y)

@@ -37,6 +37,8 @@ struct Lowerer<'a> {
     pending_meta: Vec<(VarId, usize, usize)>,
     /// How many loops the statement being lowered is in.
     loop_depth: usize,
+    /// The temporaries introduced for subexpressions (never shadowed, never assigned).
+    temps: std::collections::HashSet<VarId>,
 }
 
 /// `?` can never return from a function whose result is differentiated.
@@ -84,6 +86,7 @@ pub fn lower(cx: &Ctxt, res: &Resolved, body: &syn::Block) -> Lowered {
         at_fn_body: true,
         pending_meta: Vec::new(),
         loop_depth: 0,
+        temps: Default::default(),
     };
     let mut stmts = Vec::new();
     let tail = l.block_into(body, &mut stmts);
@@ -135,9 +138,13 @@ impl Lowerer<'_> {
     }
 
     fn temp(&mut self, expr: IrExpr, span: Span, out: &mut Vec<Stmt>) -> Operand {
+        if let Some(v) = self.earlier_read(&expr, out) {
+            return Operand::Var(v, Vec::new());
+        }
         let scalar = self.expr_is_scalar(&expr);
         let v = self.new_var("t", span, true);
         self.vars[v].scalar = scalar;
+        self.temps.insert(v);
         out.push(Stmt::Let {
             var: v,
             mutable: false,
@@ -145,6 +152,54 @@ impl Lowerer<'_> {
             init: Some(expr),
         });
         Operand::Var(v, Vec::new())
+    }
+
+    /// The temporary of an earlier read of the element `e` reads, when nothing since can have
+    /// changed it: `x[i] * x[i]` reads one value, so the reverse sweep adds the adjoint into
+    /// `d_x[i]` once instead of twice. Only lets lie in between (temporaries, declarations,
+    /// arithmetic); any assignment, branch, loop, call or passive statement ends the search.
+    fn earlier_read(&self, e: &IrExpr, out: &[Stmt]) -> Option<VarId> {
+        let IrExpr::Index {
+            base: Operand::Var(array, fields),
+            index,
+        } = e
+        else {
+            return None;
+        };
+        if !crate::emit::is_simple_passive(&index.tokens) {
+            return None;
+        }
+        let same_place = |init: &IrExpr| match init {
+            IrExpr::Index {
+                base: Operand::Var(a, f),
+                index: i,
+            } => {
+                a == array
+                    && quote::quote!(#(#f)*).to_string() == quote::quote!(#(#fields)*).to_string()
+                    && i.vars == index.vars
+                    && i.tokens.to_string() == index.tokens.to_string()
+            }
+            _ => false,
+        };
+        for s in out.iter().rev() {
+            match s {
+                Stmt::Let {
+                    var,
+                    init: Some(init),
+                    ..
+                } => {
+                    if self.temps.contains(var) && same_place(init) {
+                        return Some(*var);
+                    }
+                    if matches!(init, IrExpr::Call { .. }) {
+                        return None;
+                    }
+                }
+                Stmt::Let { init: None, .. } | Stmt::Meta(_) => {}
+                _ => return None,
+            }
+        }
+        None
     }
 
     /// The user's expression as a passive operand, with the variables it reads.
