@@ -4,6 +4,8 @@
 //! operand the function returns. Every active expression is split into one primitive per
 //! `let`; passive expressions stay the user's own tokens.
 
+use std::collections::HashSet;
+
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, format_ident};
 use syn::spanned::Spanned;
@@ -38,7 +40,7 @@ struct Lowerer<'a> {
     /// How many loops the statement being lowered is in.
     loop_depth: usize,
     /// The temporaries introduced for subexpressions (never shadowed, never assigned).
-    temps: std::collections::HashSet<VarId>,
+    temps: HashSet<VarId>,
 }
 
 /// `?` can never return from a function whose result is differentiated.
@@ -175,7 +177,7 @@ impl Lowerer<'_> {
                 index: i,
             } => {
                 a == array
-                    && quote::quote!(#(#f)*).to_string() == quote::quote!(#(#fields)*).to_string()
+                    && f == fields
                     && i.vars == index.vars
                     && i.tokens.to_string() == index.tokens.to_string()
             }
