@@ -681,3 +681,58 @@ fn snapshots_of_fixed_and_ndarray_work_arrays() {
         assert!((a - b).abs() <= 1e-12 * (1.0 + a.abs()), "{a} vs {b}");
     }
 }
+
+/// As [`snapshot_kinds`], with a work array that a branch condition reads (`w`): its copy is
+/// put back before the reverse of an iteration; the copy of `u`, read only by element, is
+/// read where it lies on the tape.
+#[differentiable]
+fn snapshot_read_whole(m: &[f64], #[no_grad] x: &[f64]) -> f64 {
+    let d = m.len() / 2;
+    let mut u = vec![0.0; d];
+    let mut w = vec![0.0; d];
+    let mut total = 0.0;
+    for i in 0..x.len() {
+        let mut inner = vec![0.0; 2];
+        for c in 0..2 {
+            for j in 0..d {
+                u[j] = x[i] - m[c * d + j];
+                w[j] = u[j] * m[j];
+            }
+            let mut q = 0.0;
+            for j in 0..d {
+                if w[j] > 0.0 {
+                    q += w[j] * u[j];
+                } else {
+                    q -= w[j].sin();
+                }
+            }
+            inner[c] = q;
+        }
+        total += inner[0] * inner[1];
+    }
+    total
+}
+
+#[test]
+fn snapshots_put_back_or_read_in_place() {
+    for (m, x) in [
+        (
+            vec![0.3, 0.9, -0.5, 1.1, -0.2, 0.6],
+            vec![0.7, -1.2, 0.4, 1.9],
+        ),
+        (vec![-0.8, 0.35, 1.4, 0.2], vec![0.15, -0.6, 2.2]),
+    ] {
+        check::gradient(
+            |m: &Vec<f64>| snapshot_read_whole(m, &x),
+            |m| snapshot_read_whole_grad(m, &x).1,
+            &m,
+        )
+        .assert();
+        let (value, gm) = snapshot_read_whole_grad(&m, &x);
+        let (value2, pullback) = snapshot_read_whole_vjp(&m, &x);
+        assert_eq!(value, value2);
+        for (a, b) in gm.iter().zip(&pullback(1.0)) {
+            assert!((a - b).abs() <= 1e-12 * (1.0 + a.abs()), "{a} vs {b}");
+        }
+    }
+}

@@ -394,6 +394,7 @@ fn element_reads(s: &Stmt, f: &mut dyn FnMut(VarId, VarId)) {
 #[cfg(test)]
 mod tests {
     use crate::expand::{loop_test_fn, with_emitter};
+    use crate::ir::{Block, Stmt};
 
     /// How many loop bodies of `src` the reverse sweep runs again.
     fn checkpointed(src: &str) -> usize {
@@ -532,5 +533,40 @@ mod tests {
         assert_eq!((runs, snapshots), (0, 2));
         // `NAME_vjp`: `inner` is a local of the loop over `i`, gone in the pullback.
         assert_eq!(checkpointed(&src), 0);
+    }
+
+    /// How the reverse sweep of `src`'s `NAME_grad` gets back the copies of its work arrays:
+    /// (views of the tape, copies put back).
+    fn snapshot_reads(src: &str) -> (usize, usize) {
+        fn find(b: &Block, scope: usize) -> Option<&Block> {
+            if b.scope == scope {
+                return Some(b);
+            }
+            b.stmts.iter().find_map(|s| match s {
+                Stmt::For { body, .. } | Stmt::While { body, .. } => find(body, scope),
+                Stmt::If { then_b, else_b, .. } => {
+                    find(then_b, scope).or_else(|| find(else_b, scope))
+                }
+                _ => None,
+            })
+        }
+        with_emitter(true, src, |em, lowered| {
+            let (mut views, mut copies) = (0, 0);
+            for scope in em.snapshots.keys() {
+                let body = find(&lowered.body, *scope).expect("the snapshot body");
+                let (before, _) = em.snapshot_restores(body);
+                let text = before.to_string();
+                views += text.matches("kept").count();
+                copies += text.matches("restore").count();
+            }
+            (views, copies)
+        })
+    }
+
+    #[test]
+    fn kept_copies_only_read_by_element_are_read_in_place() {
+        // `tests/macro_checkpoint.rs` checks the gradients of both.
+        assert_eq!(snapshot_reads(&loop_test_fn("snapshot_kinds")), (2, 0));
+        assert_eq!(snapshot_reads(&loop_test_fn("snapshot_read_whole")), (1, 1));
     }
 }

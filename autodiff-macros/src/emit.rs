@@ -977,16 +977,34 @@ impl<'a> Emitter<'a> {
         out
     }
 
-    /// The statements that put back what [`snapshot_saves`](Self::snapshot_saves) kept.
-    pub(crate) fn snapshot_restores(&self, scope: usize) -> TokenStream {
+    /// What the reverse of `body` does with the copies [`snapshot_saves`](Self::snapshot_saves)
+    /// kept: the statements before it and those after it. An array the reverse only reads
+    /// by element is shadowed by a view of its copy where the copy lies on the tape
+    /// (`__private::kept`), dropped after (`__private::release`); any other array is put
+    /// back (`__private::restore`).
+    pub(crate) fn snapshot_restores(&self, body: &Block) -> (TokenStream, TokenStream) {
         let k = self.krate;
-        let mut out = TokenStream::new();
-        for (i, (w, n)) in self.snapshots.get(&scope).into_iter().flatten().enumerate() {
-            let tape = self.snapshot_tape(scope, i);
+        let (mut before, mut after) = (TokenStream::new(), TokenStream::new());
+        for (i, (w, n)) in self
+            .snapshots
+            .get(&body.scope)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            let tape = self.snapshot_tape(body.scope, i);
+            let in_place = !self.restored.contains(w)
+                && !crate::passive::idents(n).contains(&self.id(*w).to_string())
+                && only_indexed(body, *w, &self.id(*w).to_string());
             let w = self.id(*w);
-            out.extend(quote!(#k::__private::restore(&mut #tape, &mut #w, #n);));
+            if in_place {
+                before.extend(quote!(let #w = #k::__private::kept(&#tape, &#w, #n);));
+                after.extend(quote!(#k::__private::release(&mut #tape, #n);));
+            } else {
+                before.extend(quote!(#k::__private::restore(&mut #tape, &mut #w, #n);));
+            }
         }
-        out
+        (before, after)
     }
 
     fn snapshot_tape(&self, scope: usize, i: usize) -> Ident {
@@ -1160,6 +1178,56 @@ impl<'a> Emitter<'a> {
     fn plan_arg(&self, a: &Arg) -> TokenStream {
         let o = self.arg_tokens(a);
         quote!(&#o)
+    }
+}
+
+/// Whether `b` uses the array `w` (emitted as `name`) only through its elements, `w[i]` read
+/// or written with an index that does not mention `w`: a slice or an array view of its
+/// elements then reads the same (a view has no `push`, and its `len()` could differ).
+pub(crate) fn only_indexed(b: &Block, w: VarId, name: &str) -> bool {
+    let expr_ok = |e: &Expr| match e {
+        Expr::Index {
+            base: Operand::Var(base, fields),
+            index,
+        } if *base == w => fields.is_empty() && !index.vars.contains(&w),
+        e => !expr_vars(e).contains(&w) && !call_takes(e, w),
+    };
+    let tokens_ok = |ts: &TokenStream| !crate::passive::idents(ts).contains(name);
+    b.stmts.iter().all(|s| match s {
+        Stmt::Let { var, init, .. } => *var != w && init.as_ref().is_none_or(expr_ok),
+        Stmt::Assign { place, value, .. } => {
+            let place_ok = place.var != w
+                || (place.fields.is_empty()
+                    && place.index.as_ref().is_some_and(|i| !i.vars.contains(&w)));
+            place_ok && expr_ok(value)
+        }
+        Stmt::If {
+            cond,
+            then_b,
+            else_b,
+            ..
+        } => tokens_ok(cond) && only_indexed(then_b, w, name) && only_indexed(else_b, w, name),
+        Stmt::For {
+            iter,
+            iter_vars,
+            body,
+            ..
+        } => !iter_vars.contains(&w) && tokens_ok(iter) && only_indexed(body, w, name),
+        Stmt::While { cond, body, .. } => tokens_ok(cond) && only_indexed(body, w, name),
+        Stmt::Meta(v) => *v != w,
+        Stmt::Passive(ts) => tokens_ok(ts),
+    })
+}
+
+/// Whether the call or rule `e` takes `w` (as an argument or a receiver).
+fn call_takes(e: &Expr, w: VarId) -> bool {
+    match e {
+        Expr::Call { args, callee, .. } => {
+            args.iter().any(|a| arg_vars(a).contains(&w))
+                || matches!(callee, Callee::Method { recv, .. } if arg_vars(recv).contains(&w))
+        }
+        Expr::Rule { args, .. } => args.iter().any(|a| arg_vars(a).contains(&w)),
+        _ => false,
     }
 }
 

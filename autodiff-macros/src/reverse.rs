@@ -142,9 +142,9 @@ impl Emitter<'_> {
                     .contains(&body.scope)
                     .then(|| self.forward_block(body, false));
                 let (sums, flush) = self.loop_invariant_reads(body);
-                let restores = self.snapshot_restores(body.scope);
+                let (restores, releases) = self.snapshot_restores(body);
                 let b = self.reverse_block(body, false);
-                let b = quote!(#again #restores #b);
+                let b = quote!(#again #restores #b #releases);
                 let reversed = if self.remat_iter.contains(iter_var) {
                     quote!(for #pat in ::core::iter::Iterator::rev(#iter) { #b })
                 } else {

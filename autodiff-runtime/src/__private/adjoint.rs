@@ -145,14 +145,28 @@ pub fn buffer<A: Adjoint>(adj: &mut A) -> &mut A::Value {
 pub trait Snapshot {
     /// The element type.
     type Elem: Clone;
+    /// Kept elements read where they lie on the tape, indexed as the array is.
+    type View<'a>
+    where
+        Self::Elem: 'a;
     /// Pushes the first `n` elements onto `tape`.
     fn save(&self, n: usize, tape: &mut Vec<Self::Elem>);
     /// Pops the last `n` elements of `tape` back into the first `n` elements.
     fn load(&mut self, n: usize, tape: &mut Vec<Self::Elem>);
+    /// `kept` as a view.
+    fn view(kept: &[Self::Elem]) -> Self::View<'_>;
 }
 
 impl<T: Clone> Snapshot for [T] {
     type Elem = T;
+    type View<'a>
+        = &'a [T]
+    where
+        T: 'a;
+    #[inline(always)]
+    fn view(kept: &[T]) -> &[T] {
+        kept
+    }
     #[inline]
     fn save(&self, n: usize, tape: &mut Vec<T>) {
         tape.extend_from_slice(&self[..n]);
@@ -167,6 +181,14 @@ impl<T: Clone> Snapshot for [T] {
 
 impl<T: Clone> Snapshot for Vec<T> {
     type Elem = T;
+    type View<'a>
+        = &'a [T]
+    where
+        T: 'a;
+    #[inline(always)]
+    fn view(kept: &[T]) -> &[T] {
+        kept
+    }
     #[inline]
     fn save(&self, n: usize, tape: &mut Vec<T>) {
         self.as_slice().save(n, tape)
@@ -179,6 +201,14 @@ impl<T: Clone> Snapshot for Vec<T> {
 
 impl<T: Clone, const N: usize> Snapshot for [T; N] {
     type Elem = T;
+    type View<'a>
+        = &'a [T]
+    where
+        T: 'a;
+    #[inline(always)]
+    fn view(kept: &[T]) -> &[T] {
+        kept
+    }
     #[inline]
     fn save(&self, n: usize, tape: &mut Vec<T>) {
         self.as_slice().save(n, tape)
@@ -191,6 +221,13 @@ impl<T: Clone, const N: usize> Snapshot for [T; N] {
 
 impl<A: Clone, S: ndarray::DataMut<Elem = A>> Snapshot for ArrayBase<S, ndarray::Ix1> {
     type Elem = A;
+    type View<'a>
+        = ndarray::ArrayView1<'a, A>
+    where
+        A: 'a;
+    fn view(kept: &[A]) -> ndarray::ArrayView1<'_, A> {
+        ndarray::ArrayView1::from(kept)
+    }
     fn save(&self, n: usize, tape: &mut Vec<A>) {
         tape.extend(self.iter().take(n).cloned());
     }
@@ -212,6 +249,20 @@ pub fn snapshot<W: Snapshot + ?Sized>(tape: &mut Vec<W::Elem>, w: &W, n: usize) 
 #[inline(always)]
 pub fn restore<W: Snapshot + ?Sized>(tape: &mut Vec<W::Elem>, w: &mut W, n: usize) {
     w.load(n, tape);
+}
+
+/// The `n` elements [`snapshot`] kept last from `like`, read where they lie: a reverse sweep
+/// that only reads the array shadows it with this view instead of copying the elements
+/// back with [`restore`], and then calls [`release`].
+#[inline(always)]
+pub fn kept<'a, W: Snapshot + ?Sized>(tape: &'a [W::Elem], _like: &W, n: usize) -> W::View<'a> {
+    W::view(&tape[tape.len() - n..])
+}
+
+/// Drops the `n` elements [`kept`] read.
+#[inline(always)]
+pub fn release<T>(tape: &mut Vec<T>, n: usize) {
+    tape.truncate(tape.len() - n);
 }
 
 /// `acc += v` for a loop-local sum of the adjoint contributions one element receives in
