@@ -993,9 +993,10 @@ impl<'a> Emitter<'a> {
             .enumerate()
         {
             let tape = self.snapshot_tape(body.scope, i);
+            let name = self.id(*w).to_string();
             let in_place = !self.restored.contains(w)
-                && !crate::passive::idents(n).contains(&self.id(*w).to_string())
-                && only_indexed(body, *w, &self.id(*w).to_string());
+                && !crate::passive::idents(n).contains(&name)
+                && only_indexed(body, *w, &name);
             let w = self.id(*w);
             if in_place {
                 before.extend(quote!(let #w = #k::__private::kept(&#tape, &#w, #n);));

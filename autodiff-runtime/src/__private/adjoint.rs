@@ -179,45 +179,32 @@ impl<T: Clone> Snapshot for [T] {
     }
 }
 
-impl<T: Clone> Snapshot for Vec<T> {
-    type Elem = T;
-    type View<'a>
-        = &'a [T]
-    where
-        T: 'a;
-    #[inline(always)]
-    fn view(kept: &[T]) -> &[T] {
-        kept
-    }
-    #[inline]
-    fn save(&self, n: usize, tape: &mut Vec<T>) {
-        self.as_slice().save(n, tape)
-    }
-    #[inline]
-    fn load(&mut self, n: usize, tape: &mut Vec<T>) {
-        self.as_mut_slice().load(n, tape)
-    }
+/// `Vec`s and fixed arrays keep, put back and view their elements as slices do.
+macro_rules! snapshot_as_slice {
+    ($({$($generics:tt)*} $array:ty),*) => {$(
+        impl<$($generics)*> Snapshot for $array {
+            type Elem = T;
+            type View<'a>
+                = &'a [T]
+            where
+                T: 'a;
+            #[inline(always)]
+            fn view(kept: &[T]) -> &[T] {
+                kept
+            }
+            #[inline]
+            fn save(&self, n: usize, tape: &mut Vec<T>) {
+                self.as_slice().save(n, tape)
+            }
+            #[inline]
+            fn load(&mut self, n: usize, tape: &mut Vec<T>) {
+                self.as_mut_slice().load(n, tape)
+            }
+        }
+    )*};
 }
 
-impl<T: Clone, const N: usize> Snapshot for [T; N] {
-    type Elem = T;
-    type View<'a>
-        = &'a [T]
-    where
-        T: 'a;
-    #[inline(always)]
-    fn view(kept: &[T]) -> &[T] {
-        kept
-    }
-    #[inline]
-    fn save(&self, n: usize, tape: &mut Vec<T>) {
-        self.as_slice().save(n, tape)
-    }
-    #[inline]
-    fn load(&mut self, n: usize, tape: &mut Vec<T>) {
-        self.as_mut_slice().load(n, tape)
-    }
-}
+snapshot_as_slice!({T: Clone} Vec<T>, {T: Clone, const N: usize} [T; N]);
 
 impl<A: Clone, S: ndarray::DataMut<Elem = A>> Snapshot for ArrayBase<S, ndarray::Ix1> {
     type Elem = A;
