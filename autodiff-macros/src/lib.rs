@@ -19,6 +19,7 @@ mod resolve;
 mod restore;
 mod reverse;
 mod symbol;
+mod window;
 
 /// Generates `NAME_vjp` and `NAME_grad` next to a function. See the `autodiff` crate.
 #[proc_macro_attribute]

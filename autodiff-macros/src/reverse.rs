@@ -145,7 +145,14 @@ impl Emitter<'_> {
                 let (restores, releases) = self.snapshot_restores(body);
                 let b = self.reverse_block(body, false);
                 let b = quote!(#again #restores #b #releases);
-                let reversed = if self.remat_iter.contains(iter_var) {
+                let windowed = (self.remat_iter.contains(iter_var) && again.is_none())
+                    .then(|| self.window_candidates(body))
+                    .and_then(|arrays| {
+                        crate::window::windowed_reverse_loop(self.krate, pat, iter, &b, &arrays)
+                    });
+                let reversed = if let Some(w) = windowed {
+                    w
+                } else if self.remat_iter.contains(iter_var) {
                     quote!(for #pat in ::core::iter::Iterator::rev(#iter) { #b })
                 } else {
                     let it = self.id(*iter_var);
@@ -213,6 +220,63 @@ impl Emitter<'_> {
             self.loop_sums.borrow_mut().insert(*var, sum);
         }
         (sums, flush)
+    }
+
+    /// The active arrays a loop body reads or writes by element (no field path): those
+    /// whose reverse may run on windows (`window.rs`).
+    fn window_candidates(&self, body: &Block) -> Vec<crate::window::Array> {
+        fn walk(b: &Block, out: &mut Vec<VarId>) {
+            for s in &b.stmts {
+                match s {
+                    Stmt::Let {
+                        init:
+                            Some(Expr::Index {
+                                base: Operand::Var(w, fields),
+                                ..
+                            }),
+                        ..
+                    }
+                    | Stmt::Assign {
+                        value:
+                            Expr::Index {
+                                base: Operand::Var(w, fields),
+                                ..
+                            },
+                        ..
+                    } if fields.is_empty() => out.push(*w),
+                    _ => {}
+                }
+                match s {
+                    Stmt::Assign {
+                        place:
+                            Place {
+                                var,
+                                fields,
+                                index: Some(_),
+                            },
+                        ..
+                    } if fields.is_empty() => out.push(*var),
+                    Stmt::If { then_b, else_b, .. } => {
+                        walk(then_b, out);
+                        walk(else_b, out);
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let mut vars = Vec::new();
+        walk(body, &mut vars);
+        let mut arrays = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for v in vars {
+            if self.vars[v].active && seen.insert(v) {
+                arrays.push(crate::window::Array {
+                    primal: self.id(v).clone(),
+                    adjoint: self.adj_ident(v),
+                });
+            }
+        }
+        arrays
     }
 
     fn reverse_assign(&self, key: usize, place: &Place, op: AssignOp, value: &Expr) -> TokenStream {

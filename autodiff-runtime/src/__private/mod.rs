@@ -10,6 +10,7 @@ mod derive;
 pub mod method;
 pub mod rules;
 mod stack;
+mod window;
 
 pub use adjoint::*;
 pub use arith::*;
@@ -17,6 +18,7 @@ pub use assign::*;
 pub use call::*;
 pub use derive::*;
 pub use stack::*;
+pub use window::*;
 
 pub use ndarray;
 pub use serde;

@@ -1,0 +1,549 @@
+//! Reverse loops on windows.
+//!
+//! The reverse of a loop that walks arrays element by element, `d_x[b + j] += ..` with `j`
+//! the loop variable and `b` fixed in the loop, is slow for a reason the user's code does
+//! not have: it writes several adjoint buffers, and the compiler cannot tell that they do
+//! not overlap (nor overlap the arrays the loop reads), so every store may change what the
+//! next load sees and the loop is neither vectorised nor freed of its bounds checks.
+//! Fortran's aliasing rules give Tapenade's adjoints that guarantee for free; here the loop
+//! runs on windows instead: each array's `b + lo .. b + hi` is taken once before the loop
+//! and handed to a closure as a parameter (`__private::with_windowsN`), where a `&mut [T]`
+//! parameter aliases nothing else and has the trip count as its length.
+//!
+//! The rewrite works on the emitted tokens of the loop body. An array is windowed when
+//! every mention of it in the body is an element access at `b + j` with one `b` made of
+//! names the body does not change; the loop qualifies when it writes through at least one
+//! window and the body neither leaves the loop early nor nests another loop. Anything
+//! else keeps the loop as it was.
+
+use std::collections::{HashMap, HashSet};
+
+use proc_macro2::{Ident, Span, TokenStream, TokenTree};
+use quote::{ToTokens, format_ident, quote};
+use syn::visit::{self, Visit};
+use syn::visit_mut::{self, VisitMut};
+use syn::{BinOp, Expr};
+
+/// The most windows one loop takes (`__private::with_windows1` to `with_windows8`).
+const MAX_WINDOWS: usize = 8;
+
+/// An array of the loop body: its primal's name and its adjoint buffer's.
+pub(crate) struct Array {
+    pub primal: Ident,
+    pub adjoint: Ident,
+}
+
+/// How a loop body reaches one name: `x[i]` or `__private::buffer(&mut d_x)[i]`.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+struct Target {
+    array: usize,
+    adjoint: bool,
+}
+
+/// What the body does with one target.
+struct Uses {
+    /// The `b` of every access `b + j` (`None` for `j` alone), or `None` when one access is
+    /// not of that form or two disagree.
+    base: Option<Option<Expr>>,
+    written: bool,
+}
+
+/// `for pat in rev(iter) { body }` running on windows, or `None` when the loop does not
+/// qualify (see the module documentation).
+pub(crate) fn windowed_reverse_loop(
+    krate: &syn::Path,
+    pat: &TokenStream,
+    iter: &TokenStream,
+    body: &TokenStream,
+    arrays: &[Array],
+) -> Option<TokenStream> {
+    let j: Ident = syn::parse2(pat.clone()).ok()?;
+    let (lo_expr, hi_expr) = half_open_range(syn::parse2(iter.clone()).ok()?)?;
+    let mut block: syn::Block = syn::parse2(quote!({ #body })).ok()?;
+
+    let mut scan = Scan {
+        arrays,
+        j: &j,
+        uses: HashMap::new(),
+        order: Vec::new(),
+        changed: HashSet::new(),
+        leaves: false,
+        closures: 0,
+        writing: false,
+    };
+    scan.visit_block(&block);
+    if scan.leaves {
+        return None;
+    }
+    let mut windows: Vec<(Target, Option<Expr>, bool)> = Vec::new();
+    for t in &scan.order {
+        let uses = &scan.uses[t];
+        if let Some(base) = &uses.base
+            && base.as_ref().is_none_or(|b| scan.invariant(b))
+        {
+            windows.push((*t, base.clone(), uses.written));
+        }
+    }
+    // What the loop writes first: the guarantee is about stores.
+    windows.sort_by_key(|(_, _, written)| !written);
+    windows.truncate(MAX_WINDOWS);
+    if !windows.iter().any(|(_, _, written)| *written) {
+        return None;
+    }
+
+    let span = Span::mixed_site();
+    let (lo, hi) = (
+        format_ident!("__lo", span = span),
+        format_ident!("__hi", span = span),
+    );
+    let names: Vec<Ident> = (0..windows.len())
+        .map(|i| format_ident!("__window{}", i, span = span))
+        .collect();
+    let by_target: HashMap<Target, Ident> = windows
+        .iter()
+        .zip(&names)
+        .map(|((t, ..), n)| (*t, n.clone()))
+        .collect();
+    Rewrite {
+        arrays,
+        windows: &by_target,
+        j: &j,
+        lo: &lo,
+    }
+    .visit_block_mut(&mut block);
+    // A name the rewrite left in the body (a `len()`, a call argument) would be borrowed
+    // twice.
+    let windowed: HashSet<String> = windows
+        .iter()
+        .map(|(t, ..)| target_name(arrays, *t).to_string())
+        .collect();
+    if mentions_any(block.to_token_stream(), &windowed) {
+        return None;
+    }
+
+    let p = quote!(#krate::__private);
+    let take = |(t, base, written): &(Target, Option<Expr>, bool), start: TokenStream, len| {
+        let name = target_name(arrays, *t);
+        let array = if t.adjoint {
+            quote!(#p::buffer(&mut #name))
+        } else {
+            quote!(#name)
+        };
+        let start = match base {
+            Some(b) if start.to_string() != "0" => quote!((#b) + #start),
+            _ => start,
+        };
+        if *written {
+            quote!(#array.ad_window_mut(#start, #len))
+        } else {
+            quote!(#array.ad_window(#start, #len))
+        }
+    };
+    let takes = windows
+        .iter()
+        .map(|w| take(w, quote!(#lo), quote!(#hi - #lo)));
+    let empties = windows.iter().map(|w| take(w, quote!(0), quote!(0)));
+    let traits = [
+        windows
+            .iter()
+            .any(|w| !w.2)
+            .then(|| quote!(#p::Window as _)),
+        windows
+            .iter()
+            .any(|w| w.2)
+            .then(|| quote!(#p::WindowMut as _)),
+    ];
+    let traits = traits.iter().flatten();
+    let with = format_ident!("with_windows{}", windows.len());
+    // An ndarray window is a view value, written through `&mut` of the binding; a slice
+    // window is a reference, whose binding needs no `mut`.
+    let params = windows.iter().zip(&names).map(|((_, _, written), n)| {
+        if *written {
+            quote!(#[allow(unused_mut)] mut #n)
+        } else {
+            quote!(#n)
+        }
+    });
+    Some(quote! {{
+        #(use #traits;)*
+        let (#lo, #hi) = (#lo_expr, #hi_expr);
+        let (#(#names,)*) = if #lo < #hi { (#(#takes,)*) } else { (#(#empties,)*) };
+        #p::#with(#(#names,)* |#(#params),*| {
+            for #j in ::core::iter::Iterator::rev(#lo..#hi) #block
+        });
+    }})
+}
+
+/// `lo` and `hi` of `lo..hi`.
+fn half_open_range(e: Expr) -> Option<(Expr, Expr)> {
+    match e {
+        Expr::Paren(p) => half_open_range(*p.expr),
+        Expr::Group(g) => half_open_range(*g.expr),
+        Expr::Range(syn::ExprRange {
+            start: Some(lo),
+            limits: syn::RangeLimits::HalfOpen(_),
+            end: Some(hi),
+            ..
+        }) => Some((*lo, *hi)),
+        _ => None,
+    }
+}
+
+fn target_name(arrays: &[Array], t: Target) -> &Ident {
+    let a = &arrays[t.array];
+    if t.adjoint { &a.adjoint } else { &a.primal }
+}
+
+/// The target `e` (the indexed expression of an element access) names, if any.
+fn target_of(arrays: &[Array], e: &Expr) -> Option<Target> {
+    let is = |e: &Expr, name: &Ident| single_ident(e).is_some_and(|i| i == name);
+    if let Some(array) = arrays.iter().position(|a| is(e, &a.primal)) {
+        return Some(Target {
+            array,
+            adjoint: false,
+        });
+    }
+    // `__private::buffer(&mut d_x)`, as `reverse.rs` emits it.
+    let Expr::Call(call) = e else { return None };
+    let Expr::Path(f) = &*call.func else {
+        return None;
+    };
+    let segments: Vec<String> = f
+        .path
+        .segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect();
+    if !segments.ends_with(&["__private".into(), "buffer".into()]) || call.args.len() != 1 {
+        return None;
+    }
+    let Expr::Reference(r) = &call.args[0] else {
+        return None;
+    };
+    let array = arrays
+        .iter()
+        .position(|a| r.mutability.is_some() && is(&r.expr, &a.adjoint))?;
+    Some(Target {
+        array,
+        adjoint: true,
+    })
+}
+
+fn single_ident(e: &Expr) -> Option<&Ident> {
+    match e {
+        Expr::Path(p) if p.qself.is_none() => p.path.get_ident(),
+        Expr::Paren(p) => single_ident(&p.expr),
+        Expr::Group(g) => single_ident(&g.expr),
+        _ => None,
+    }
+}
+
+/// `Some(None)` for `j`, `Some(Some(b))` for `b + j` or `j + b` (`b` without `j`).
+fn affine_base(e: &Expr, j: &Ident) -> Option<Option<Expr>> {
+    match e {
+        Expr::Paren(p) => affine_base(&p.expr, j),
+        Expr::Group(g) => affine_base(&g.expr, j),
+        _ if single_ident(e) == Some(j) => Some(None),
+        Expr::Binary(b) if matches!(b.op, BinOp::Add(_)) => {
+            let (l, r) = (&*b.left, &*b.right);
+            let mentions_j = |e: &Expr| mentions_any(e.to_token_stream(), &[j.to_string()].into());
+            if single_ident(r) == Some(j) && !mentions_j(l) {
+                Some(Some(l.clone()))
+            } else if single_ident(l) == Some(j) && !mentions_j(r) {
+                Some(Some(r.clone()))
+            } else {
+                None
+            }
+        }
+        _ => None,
+    }
+}
+
+/// Whether `tokens` contain an identifier in `names`, macro arguments included.
+fn mentions_any(tokens: TokenStream, names: &HashSet<String>) -> bool {
+    tokens.into_iter().any(|t| match t {
+        TokenTree::Ident(i) => names.contains(&i.to_string()),
+        TokenTree::Group(g) => mentions_any(g.stream(), names),
+        _ => false,
+    })
+}
+
+/// The root variable of a place expression (`a` of `a.f[i]`).
+fn root(e: &Expr) -> Option<&Ident> {
+    match e {
+        Expr::Field(f) => root(&f.base),
+        Expr::Index(i) => root(&i.expr),
+        Expr::Paren(p) => root(&p.expr),
+        Expr::Group(g) => root(&g.expr),
+        Expr::Unary(u) => root(&u.expr),
+        _ => single_ident(e),
+    }
+}
+
+/// What a loop body does: its element accesses, the names it changes or binds, whether it
+/// may leave the loop early.
+struct Scan<'a> {
+    arrays: &'a [Array],
+    j: &'a Ident,
+    uses: HashMap<Target, Uses>,
+    /// Targets in order of first access.
+    order: Vec<Target>,
+    /// Names assigned, borrowed mutably, used as a method receiver, bound by a `let` or a
+    /// closure, or passed to a macro: anything a window's start must not depend on.
+    changed: HashSet<String>,
+    leaves: bool,
+    closures: usize,
+    /// Inside the place of an assignment or a `&mut`.
+    writing: bool,
+}
+
+impl Scan<'_> {
+    /// Whether `b` is pure arithmetic on names the body leaves alone.
+    fn invariant(&self, b: &Expr) -> bool {
+        let unchanged = |i: &Ident| {
+            let name = i.to_string();
+            *i != *self.j
+                && !self.changed.contains(&name)
+                && !self
+                    .arrays
+                    .iter()
+                    .any(|a| a.primal == name || a.adjoint == name)
+        };
+        match b {
+            Expr::Lit(_) => true,
+            Expr::Path(p) => p.path.get_ident().is_none_or(unchanged),
+            Expr::Paren(p) => self.invariant(&p.expr),
+            Expr::Group(g) => self.invariant(&g.expr),
+            Expr::Cast(c) => self.invariant(&c.expr),
+            Expr::Field(f) => self.invariant(&f.base),
+            Expr::Binary(e) => {
+                matches!(
+                    e.op,
+                    BinOp::Add(_) | BinOp::Sub(_) | BinOp::Mul(_) | BinOp::Div(_) | BinOp::Rem(_)
+                ) && self.invariant(&e.left)
+                    && self.invariant(&e.right)
+            }
+            _ => false,
+        }
+    }
+
+    fn changes(&mut self, place: &Expr) {
+        if let Some(r) = root(place) {
+            self.changed.insert(r.to_string());
+        }
+    }
+
+    fn visit_writing(&mut self, e: &Expr) {
+        let was = std::mem::replace(&mut self.writing, true);
+        self.visit_expr(e);
+        self.writing = was;
+    }
+
+    fn record(&mut self, t: Target, index: &Expr) {
+        let base = affine_base(index, self.j);
+        let writing = self.writing;
+        match self.uses.get_mut(&t) {
+            None => {
+                self.order.push(t);
+                self.uses.insert(
+                    t,
+                    Uses {
+                        base,
+                        written: writing,
+                    },
+                );
+            }
+            Some(u) => {
+                let same = |a: &Option<Expr>, b: &Option<Expr>| {
+                    a.to_token_stream().to_string() == b.to_token_stream().to_string()
+                };
+                if !matches!((&u.base, &base), (Some(a), Some(b)) if same(a, b)) {
+                    u.base = None;
+                }
+                u.written |= writing;
+            }
+        }
+    }
+}
+
+impl<'ast> Visit<'ast> for Scan<'_> {
+    fn visit_expr(&mut self, e: &'ast Expr) {
+        match e {
+            Expr::Break(_) | Expr::Continue(_) | Expr::Return(_) | Expr::Try(_)
+                if self.closures == 0 =>
+            {
+                self.leaves = true;
+            }
+            Expr::Await(_) | Expr::Yield(_) | Expr::ForLoop(_) | Expr::While(_) | Expr::Loop(_) => {
+                self.leaves = true;
+            }
+            Expr::Closure(c) => {
+                self.closures += 1;
+                let was = std::mem::replace(&mut self.writing, false);
+                visit::visit_expr_closure(self, c);
+                self.writing = was;
+                self.closures -= 1;
+            }
+            Expr::Assign(a) => {
+                self.changes(&a.left);
+                self.visit_writing(&a.left);
+                self.visit_expr(&a.right);
+            }
+            Expr::Binary(b) if is_compound_assignment(b.op) => {
+                self.changes(&b.left);
+                self.visit_writing(&b.left);
+                self.visit_expr(&b.right);
+            }
+            Expr::Reference(r) if r.mutability.is_some() => {
+                self.changes(&r.expr);
+                self.visit_writing(&r.expr);
+            }
+            Expr::MethodCall(m) => {
+                // The receiver may be borrowed mutably.
+                self.changes(&m.receiver);
+                self.visit_writing(&m.receiver);
+                for a in &m.args {
+                    self.visit_expr(a);
+                }
+            }
+            Expr::Index(i) => match target_of(self.arrays, &i.expr) {
+                Some(t) => {
+                    self.record(t, &i.index);
+                    let was = std::mem::replace(&mut self.writing, false);
+                    self.visit_expr(&i.index);
+                    self.writing = was;
+                }
+                None => {
+                    self.visit_expr(&i.expr);
+                    let was = std::mem::replace(&mut self.writing, false);
+                    self.visit_expr(&i.index);
+                    self.writing = was;
+                }
+            },
+            // A place's parts stay places; anything else is read.
+            Expr::Field(_) | Expr::Paren(_) | Expr::Group(_) => visit::visit_expr(self, e),
+            _ => {
+                let was = std::mem::replace(&mut self.writing, false);
+                visit::visit_expr(self, e);
+                self.writing = was;
+            }
+        }
+    }
+
+    fn visit_macro(&mut self, m: &'ast syn::Macro) {
+        collect_idents(m.tokens.clone(), &mut self.changed);
+    }
+
+    fn visit_pat_ident(&mut self, p: &'ast syn::PatIdent) {
+        self.changed.insert(p.ident.to_string());
+        visit::visit_pat_ident(self, p);
+    }
+}
+
+fn is_compound_assignment(op: BinOp) -> bool {
+    matches!(
+        op,
+        BinOp::AddAssign(_)
+            | BinOp::SubAssign(_)
+            | BinOp::MulAssign(_)
+            | BinOp::DivAssign(_)
+            | BinOp::RemAssign(_)
+            | BinOp::BitXorAssign(_)
+            | BinOp::BitAndAssign(_)
+            | BinOp::BitOrAssign(_)
+            | BinOp::ShlAssign(_)
+            | BinOp::ShrAssign(_)
+    )
+}
+
+fn collect_idents(tokens: TokenStream, out: &mut HashSet<String>) {
+    for t in tokens {
+        match t {
+            TokenTree::Ident(i) => {
+                out.insert(i.to_string());
+            }
+            TokenTree::Group(g) => collect_idents(g.stream(), out),
+            _ => {}
+        }
+    }
+}
+
+/// Replaces the windowed accesses `x[b + j]` by `window[j - lo]`.
+struct Rewrite<'a> {
+    arrays: &'a [Array],
+    windows: &'a HashMap<Target, Ident>,
+    j: &'a Ident,
+    lo: &'a Ident,
+}
+
+impl VisitMut for Rewrite<'_> {
+    fn visit_expr_mut(&mut self, e: &mut Expr) {
+        if let Expr::Index(i) = e
+            && let Some(w) = target_of(self.arrays, &i.expr).and_then(|t| self.windows.get(&t))
+        {
+            let (j, lo) = (self.j, self.lo);
+            *i.expr = syn::parse_quote!(#w);
+            *i.index = syn::parse_quote!(#j - #lo);
+            return;
+        }
+        visit_mut::visit_expr_mut(self, e);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn arrays(names: &[&str]) -> Vec<Array> {
+        names
+            .iter()
+            .map(|n| Array {
+                primal: format_ident!("{}", n),
+                adjoint: format_ident!("d_{}", n),
+            })
+            .collect()
+    }
+
+    fn windowed(body: TokenStream, names: &[&str]) -> Option<String> {
+        let k: syn::Path = syn::parse_quote!(::autodiff);
+        windowed_reverse_loop(&k, &quote!(j), &quote!(0..n), &body, &arrays(names))
+            .map(|t| t.to_string())
+    }
+
+    #[test]
+    fn element_wise_loops_run_on_windows() {
+        let body = quote! {
+            let t = x[c * n + j];
+            let g = ::core::mem::take(&mut ::autodiff::__private::buffer(&mut d_y)[j]);
+            ::autodiff::__private::buffer(&mut d_x)[c * n + j] += g * t;
+        };
+        let out = windowed(body, &["x", "y"]).expect("windowed");
+        assert!(out.contains("with_windows3"), "{out}");
+        // Adjoints first, in order of access; the primal read through a shared window.
+        assert!(out.contains("buffer (& mut d_y) . ad_window_mut (__lo , __hi - __lo)"));
+        assert!(out.contains("buffer (& mut d_x) . ad_window_mut ((c * n) + __lo"));
+        assert!(out.contains("x . ad_window ((c * n) + __lo"), "{out}");
+        assert!(!out.contains("x [c * n + j]"), "{out}");
+    }
+
+    #[test]
+    fn loops_that_do_not_qualify_stay_as_they_are() {
+        // Two offsets into one buffer.
+        let two = quote!(::autodiff::__private::buffer(&mut d_x)[j + 1] += x[j];
+                         ::autodiff::__private::buffer(&mut d_x)[j] += 1.0;);
+        assert!(windowed(two, &["x"]).is_none());
+        // An offset the body changes.
+        let moving = quote!(l -= 1; ::autodiff::__private::buffer(&mut d_x)[l + j] += 1.0;);
+        assert!(windowed(moving, &["x"]).is_none());
+        // A mention besides element accesses.
+        let len = quote!(::autodiff::__private::buffer(&mut d_x)[j] += d_x.len() as f64;);
+        assert!(windowed(len, &["x"]).is_none());
+        // Leaving early, or a nested loop.
+        let early = quote!(::autodiff::__private::buffer(&mut d_x)[j] += 1.0; break;);
+        assert!(windowed(early, &["x"]).is_none());
+        let nested = quote!(for i in 0..2 {
+            ::autodiff::__private::buffer(&mut d_x)[j] += 1.0;
+        });
+        assert!(windowed(nested, &["x"]).is_none());
+    }
+}
