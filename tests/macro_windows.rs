@@ -75,8 +75,8 @@ fn offsets_ranges_and_array_kinds() {
 }
 
 /// Near misses: one buffer at two offsets (`d_x[j]` and `d_x[j + 1]`), an offset the loop
-/// changes (`l`), and an array the body also reads whole (`x.len()`). Their loops keep
-/// their form, and the windowed loop beside them must not disturb them.
+/// changes (`l`), and an array the body also reads whole (`x.len()`). `x` stays out of the
+/// windows in all three loops while `y` beside it is windowed (and `d_x` in the third).
 #[differentiable]
 fn near_misses(x: &[f64], y: &[f64]) -> f64 {
     let n = x.len();

@@ -145,6 +145,12 @@ pub(crate) fn restore_test_fn(name: &str) -> String {
     test_fn_source(include_str!("../../tests/macro_restore.rs"), name)
 }
 
+/// The source of `fn NAME` in `tests/macro_windows.rs` (as [`loop_test_fn`]).
+#[cfg(test)]
+pub(crate) fn windows_test_fn(name: &str) -> String {
+    test_fn_source(include_str!("../../tests/macro_windows.rs"), name)
+}
+
 #[cfg(test)]
 fn test_fn_source(source: &str, name: &str) -> String {
     let start = source

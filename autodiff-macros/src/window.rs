@@ -59,7 +59,7 @@ pub(crate) fn windowed_reverse_loop(
 ) -> Option<TokenStream> {
     let j: Ident = syn::parse2(pat.clone()).ok()?;
     let (lo_expr, hi_expr) = half_open_range(syn::parse2(iter.clone()).ok()?)?;
-    let mut block: syn::Block = syn::parse2(quote!({ #body })).ok()?;
+    let block: syn::Block = syn::parse2(quote!({ #body })).ok()?;
 
     let mut scan = Scan {
         arrays,
@@ -86,52 +86,65 @@ pub(crate) fn windowed_reverse_loop(
     }
     // What the loop writes first: the guarantee is about stores.
     windows.sort_by_key(|(_, _, written)| !written);
-    windows.truncate(MAX_WINDOWS);
-    if !windows.iter().any(|(_, _, written)| *written) {
-        return None;
-    }
 
     let span = Span::mixed_site();
     let (lo, hi) = (
         format_ident!("__lo", span = span),
         format_ident!("__hi", span = span),
     );
-    let names: Vec<Ident> = (0..windows.len())
+    let names: Vec<Ident> = (0..MAX_WINDOWS)
         .map(|i| format_ident!("__window{}", i, span = span))
         .collect();
-    let by_target: HashMap<Target, Ident> = windows
-        .iter()
-        .zip(&names)
-        .map(|((t, ..), n)| (*t, n.clone()))
-        .collect();
-    Rewrite {
-        arrays,
-        windows: &by_target,
-        j: &j,
-        lo: &lo,
-    }
-    .visit_block_mut(&mut block);
-    // A name the rewrite left in the body (a `len()`, a call argument) would be borrowed
-    // twice.
-    let windowed: HashSet<String> = windows
-        .iter()
-        .map(|(t, ..)| target_name(arrays, *t).to_string())
-        .collect();
-    if mentions_any(block.to_token_stream(), &windowed) {
-        return None;
-    }
+    // An array the rewrite leaves named in the body (a `len()`, a call argument) would be
+    // borrowed twice: it is left out, and the rest rewritten again.
+    let block = loop {
+        windows.truncate(MAX_WINDOWS);
+        if !windows.iter().any(|(_, _, written)| *written) {
+            return None;
+        }
+        let by_target: HashMap<Target, Ident> = windows
+            .iter()
+            .zip(&names)
+            .map(|((t, ..), n)| (*t, n.clone()))
+            .collect();
+        let mut rewritten = block.clone();
+        Rewrite {
+            arrays,
+            windows: &by_target,
+            j: &j,
+            lo: &lo,
+        }
+        .visit_block_mut(&mut rewritten);
+        let tokens = rewritten.to_token_stream();
+        let named: Vec<Target> = windows
+            .iter()
+            .map(|(t, ..)| *t)
+            .filter(|t| {
+                let name = target_name(arrays, *t).to_string();
+                mentions_any(tokens.clone(), &HashSet::from([name]))
+            })
+            .collect();
+        if named.is_empty() {
+            break rewritten;
+        }
+        windows.retain(|(t, ..)| !named.contains(t));
+    };
+    let names = &names[..windows.len()];
 
     let p = quote!(#krate::__private);
-    let take = |(t, base, written): &(Target, Option<Expr>, bool), start: TokenStream, len| {
+    // The window of `b + lo .. b + hi`, or an empty one when the range is empty (then `b`
+    // is not evaluated: the loop would not have evaluated it either).
+    let take = |(t, base, written): &(Target, Option<Expr>, bool), empty: bool| {
         let name = target_name(arrays, *t);
         let array = if t.adjoint {
             quote!(#p::buffer(&mut #name))
         } else {
             quote!(#name)
         };
-        let start = match base {
-            Some(b) if start.to_string() != "0" => quote!((#b) + #start),
-            _ => start,
+        let (start, len) = match (empty, base) {
+            (true, _) => (quote!(0), quote!(0)),
+            (false, Some(b)) => (quote!((#b) + #lo), quote!(#hi - #lo)),
+            (false, None) => (quote!(#lo), quote!(#hi - #lo)),
         };
         if *written {
             quote!(#array.ad_window_mut(#start, #len))
@@ -139,10 +152,8 @@ pub(crate) fn windowed_reverse_loop(
             quote!(#array.ad_window(#start, #len))
         }
     };
-    let takes = windows
-        .iter()
-        .map(|w| take(w, quote!(#lo), quote!(#hi - #lo)));
-    let empties = windows.iter().map(|w| take(w, quote!(0), quote!(0)));
+    let takes = windows.iter().map(|w| take(w, false));
+    let empties = windows.iter().map(|w| take(w, true));
     let traits = [
         windows
             .iter()
@@ -157,7 +168,7 @@ pub(crate) fn windowed_reverse_loop(
     let with = format_ident!("with_windows{}", windows.len());
     // An ndarray window is a view value, written through `&mut` of the binding; a slice
     // window is a reference, whose binding needs no `mut`.
-    let params = windows.iter().zip(&names).map(|((_, _, written), n)| {
+    let params = windows.iter().zip(names).map(|((_, _, written), n)| {
         if *written {
             quote!(#[allow(unused_mut)] mut #n)
         } else {
@@ -524,6 +535,27 @@ mod tests {
         assert!(out.contains("buffer (& mut d_x) . ad_window_mut ((c * n) + __lo"));
         assert!(out.contains("x . ad_window ((c * n) + __lo"), "{out}");
         assert!(!out.contains("x [c * n + j]"), "{out}");
+    }
+
+    /// The expansion of `fn NAME` of `tests/macro_windows.rs`, as a string.
+    fn expansion(name: &str) -> String {
+        let src: TokenStream = crate::expand::windows_test_fn(name).parse().unwrap();
+        crate::expand::expand(TokenStream::new(), src).to_string()
+    }
+
+    #[test]
+    fn arrays_reached_otherwise_are_left_out_of_windows() {
+        let out = expansion("near_misses");
+        // `x` is read at two offsets, through a moving counter and whole (`x.len()`): it
+        // is never windowed, while `y` beside it is. Its adjoint is reached only at `j` in
+        // the third loop, windowed there (in `_vjp`; `_grad` fuses that loop).
+        assert!(!out.contains("x . ad_window"), "{out}");
+        assert!(out.contains("buffer (& mut d_y) . ad_window_mut"), "{out}");
+        let windows_of_d_x = out.matches("buffer (& mut d_x) . ad_window_mut").count();
+        assert_eq!(
+            windows_of_d_x, 2,
+            "one loop, its window and its empty window: {out}"
+        );
     }
 
     #[test]
