@@ -159,7 +159,8 @@ fn is_pure_bound(e: &Expr) -> bool {
     }
 }
 
-fn is_assign_op(op: &BinOp) -> bool {
+/// Whether `op` is a compound assignment (`+=`, `<<=`, ..).
+pub(crate) fn is_assign_op(op: &BinOp) -> bool {
     matches!(
         op,
         BinOp::AddAssign(_)

@@ -24,6 +24,8 @@ use syn::visit::{self, Visit};
 use syn::visit_mut::{self, VisitMut};
 use syn::{BinOp, Expr};
 
+use crate::merge_loops::is_assign_op;
+
 /// The most windows one loop takes (`__private::with_windows1` to `with_windows8`).
 const MAX_WINDOWS: usize = 8;
 
@@ -400,7 +402,7 @@ impl<'ast> Visit<'ast> for Scan<'_> {
                 self.visit_writing(&a.left);
                 self.visit_expr(&a.right);
             }
-            Expr::Binary(b) if is_compound_assignment(b.op) => {
+            Expr::Binary(b) if is_assign_op(&b.op) => {
                 self.changes(&b.left);
                 self.visit_writing(&b.left);
                 self.visit_expr(&b.right);
@@ -449,22 +451,6 @@ impl<'ast> Visit<'ast> for Scan<'_> {
         self.changed.insert(p.ident.to_string());
         visit::visit_pat_ident(self, p);
     }
-}
-
-fn is_compound_assignment(op: BinOp) -> bool {
-    matches!(
-        op,
-        BinOp::AddAssign(_)
-            | BinOp::SubAssign(_)
-            | BinOp::MulAssign(_)
-            | BinOp::DivAssign(_)
-            | BinOp::RemAssign(_)
-            | BinOp::BitXorAssign(_)
-            | BinOp::BitAndAssign(_)
-            | BinOp::BitOrAssign(_)
-            | BinOp::ShlAssign(_)
-            | BinOp::ShrAssign(_)
-    )
 }
 
 fn collect_idents(tokens: TokenStream, out: &mut HashSet<String>) {
