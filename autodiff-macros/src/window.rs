@@ -10,11 +10,12 @@
 //! and handed to a closure as a parameter (`__private::with_windowsN`), where a `&mut [T]`
 //! parameter aliases nothing else and has the trip count as its length.
 //!
-//! The rewrite works on the emitted tokens of the loop body. An array is windowed when
-//! every mention of it in the body is an element access at `b + j` with one `b` made of
-//! names the body does not change; the loop qualifies when it writes through at least one
-//! window and the body neither leaves the loop early nor nests another loop. Anything
-//! else keeps the loop as it was.
+//! The rewrite works on the emitted tokens of the loop body. An array (a primal or an
+//! adjoint buffer) is windowed when every mention of it in the body is an element access
+//! at `b + j` with one `b` made of names the body does not change; the others stay as they
+//! are, captured by the closure. The loop qualifies when it writes through at least one
+//! window and the body neither leaves the loop early nor nests another loop; otherwise it
+//! keeps its form.
 
 use std::collections::{HashMap, HashSet};
 
