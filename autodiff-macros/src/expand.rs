@@ -442,7 +442,7 @@ fn vjp_body(
     };
     // The pullback moves what it captured into locals first: fields of the closure are
     // memory the compiler must reload after every store through a pointer, locals are not.
-    let mentioned = idents_in(&reverse);
+    let mentioned = crate::passive::idents(&reverse);
     let rebind: Vec<_> = (0..lowered.vars.len())
         .filter(|&v| {
             let var = &lowered.vars[v];
@@ -470,21 +470,6 @@ fn vjp_body(
             #grad
         })
     }
-}
-
-/// Every identifier in `ts`.
-fn idents_in(ts: &TokenStream) -> std::collections::HashSet<String> {
-    let mut out = std::collections::HashSet::new();
-    for t in ts.clone() {
-        match t {
-            proc_macro2::TokenTree::Ident(i) => {
-                out.insert(i.to_string());
-            }
-            proc_macro2::TokenTree::Group(g) => out.extend(idents_in(&g.stream())),
-            _ => {}
-        }
-    }
-    out
 }
 
 /// The type whose tangent a parameter has, written without lifetimes so that it can appear

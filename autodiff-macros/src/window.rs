@@ -19,13 +19,14 @@
 
 use std::collections::{HashMap, HashSet};
 
-use proc_macro2::{Ident, Span, TokenStream, TokenTree};
+use proc_macro2::{Ident, Span, TokenStream};
 use quote::{ToTokens, format_ident, quote};
 use syn::visit::{self, Visit};
 use syn::visit_mut::{self, VisitMut};
 use syn::{BinOp, Expr};
 
 use crate::merge_loops::is_assign_op;
+use crate::passive::idents;
 
 /// The most windows one loop takes (`__private::with_windows1` to `with_windows8`).
 const MAX_WINDOWS: usize = 8;
@@ -118,14 +119,11 @@ pub(crate) fn windowed_reverse_loop(
             lo: &lo,
         }
         .visit_block_mut(&mut rewritten);
-        let tokens = rewritten.to_token_stream();
+        let left = idents(&rewritten.to_token_stream());
         let named: Vec<Target> = windows
             .iter()
             .map(|(t, ..)| *t)
-            .filter(|t| {
-                let name = target_name(arrays, *t).to_string();
-                mentions_any(tokens.clone(), &HashSet::from([name]))
-            })
+            .filter(|t| left.contains(&target_name(arrays, *t).to_string()))
             .collect();
         if named.is_empty() {
             break rewritten;
@@ -260,7 +258,7 @@ fn affine_base(e: &Expr, j: &Ident) -> Option<Option<Expr>> {
         _ if single_ident(e) == Some(j) => Some(None),
         Expr::Binary(b) if matches!(b.op, BinOp::Add(_)) => {
             let (l, r) = (&*b.left, &*b.right);
-            let mentions_j = |e: &Expr| mentions_any(e.to_token_stream(), &[j.to_string()].into());
+            let mentions_j = |e: &Expr| idents(&e.to_token_stream()).contains(&j.to_string());
             if single_ident(r) == Some(j) && !mentions_j(l) {
                 Some(Some(l.clone()))
             } else if single_ident(l) == Some(j) && !mentions_j(r) {
@@ -271,15 +269,6 @@ fn affine_base(e: &Expr, j: &Ident) -> Option<Option<Expr>> {
         }
         _ => None,
     }
-}
-
-/// Whether `tokens` contain an identifier in `names`, macro arguments included.
-fn mentions_any(tokens: TokenStream, names: &HashSet<String>) -> bool {
-    tokens.into_iter().any(|t| match t {
-        TokenTree::Ident(i) => names.contains(&i.to_string()),
-        TokenTree::Group(g) => mentions_any(g.stream(), names),
-        _ => false,
-    })
 }
 
 /// The root variable of a place expression (`a` of `a.f[i]`).
@@ -445,24 +434,12 @@ impl<'ast> Visit<'ast> for Scan<'_> {
     }
 
     fn visit_macro(&mut self, m: &'ast syn::Macro) {
-        collect_idents(m.tokens.clone(), &mut self.changed);
+        self.changed.extend(idents(&m.tokens));
     }
 
     fn visit_pat_ident(&mut self, p: &'ast syn::PatIdent) {
         self.changed.insert(p.ident.to_string());
         visit::visit_pat_ident(self, p);
-    }
-}
-
-fn collect_idents(tokens: TokenStream, out: &mut HashSet<String>) {
-    for t in tokens {
-        match t {
-            TokenTree::Ident(i) => {
-                out.insert(i.to_string());
-            }
-            TokenTree::Group(g) => collect_idents(g.stream(), out),
-            _ => {}
-        }
     }
 }
 
