@@ -1,6 +1,7 @@
-//! The ADBench GMM objective (d = 10, K = 25, n = 1000): primal, generated gradient (`_grad`,
-//! and `_vjp` with its pullback called on one) and a hand-written adjoint, in one criterion
-//! run. `cargo bench --bench gmm`.
+//! The ADBench GMM objective (d = 10, K = 25, n = 1000, the instance, and ADBench's
+//! larger d = 64, K = 100, n = 1000): primal, generated gradient (`_grad`, and `_vjp` with its
+//! pullback called on one) and a hand-written adjoint, in one criterion run.
+//! `cargo bench --bench gmm`.
 
 mod common;
 
@@ -12,8 +13,18 @@ use common::gmm::{
 use criterion::{Criterion, criterion_group, criterion_main};
 
 fn bench_gmm(c: &mut Criterion) {
-    let g = load_gmm(&data_path("gmm/1k/gmm_d10_K25.txt"));
-    let mut group = c.benchmark_group("gmm_d10_K25");
+    for name in ["gmm_d10_K25", "gmm_d64_K100"] {
+        bench_instance(c, name);
+    }
+}
+
+fn bench_instance(c: &mut Criterion, name: &str) {
+    let g = load_gmm(&data_path(&format!("gmm/1k/{name}.txt")));
+    let mut group = c.benchmark_group(name);
+    if g.d > 10 {
+        // Some 0.2 s a call: criterion's least number of samples.
+        group.sample_size(10);
+    }
     group.bench_function("primal", |b| {
         b.iter(|| {
             gmm_objective(

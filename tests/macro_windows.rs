@@ -74,9 +74,9 @@ fn offsets_ranges_and_array_kinds() {
     }
 }
 
-/// Near misses: one buffer at two offsets (`d_x[j]` and `d_x[j + 1]`), an offset the loop
-/// changes (`l`), and an array the body also reads whole (`x.len()`). `x` stays out of the
-/// windows in all three loops while `y` beside it is windowed (and `d_x` in the third).
+/// Near misses: one buffer at two offsets (`d_x[j]` and `d_x[j + 1]`), a counter that
+/// steps by two (`l`), and an array the body also reads whole (`x.len()`). `x` stays out of
+/// the windows in all three loops while `y` beside it is windowed (and `d_x` in the third).
 #[differentiable]
 fn near_misses(x: &[f64], y: &[f64]) -> f64 {
     let n = x.len();
@@ -85,9 +85,9 @@ fn near_misses(x: &[f64], y: &[f64]) -> f64 {
         s += (x[j + 1] - x[j] * x[j]).powi(2) * y[j];
     }
     let mut l = 0;
-    for j in 0..n {
+    for j in 0..n / 2 {
         s += x[l] * y[j];
-        l += 1;
+        l += 2;
     }
     for j in 0..n {
         s += y[j] * (x.len() as f64) * x[j].cos();
@@ -110,6 +110,58 @@ fn loops_that_keep_their_form() {
             &(x.clone(), y.clone()),
         )
         .assert();
+    }
+}
+
+/// A packed strictly lower triangle walked by a counter, as GMM's `Q (x − μ)`: `t[l]` with
+/// `l` stepped once per iteration, whose reverse reads `t[l]` after the step. Then a
+/// counter read after the user's step (so before it in the reverse loop) over an `i32`
+/// range.
+#[differentiable]
+fn packed_triangle(t: &[f64], v: &[f64]) -> f64 {
+    let d = v.len();
+    let mut z = vec![0.0; d];
+    for j in 0..d {
+        z[j] = v[j] * v[j];
+    }
+    let mut l = 0;
+    for a in 0..d {
+        for b in a + 1..d {
+            z[b] += t[l] * v[a];
+            l += 1;
+        }
+    }
+    let mut s = 0.0;
+    for j in 0..d {
+        s += z[j].sin();
+    }
+    let mut k = 0;
+    for j in 0..(t.len() as i32 - 1) {
+        k += 1;
+        s += t[k] * t[k] * f64::from(j + 2);
+    }
+    s
+}
+
+#[test]
+fn counters_walk_their_windows() {
+    let t = [0.3, -0.9, 1.4, 0.2, -0.5, 0.8, 0.6, -1.3, 1.1, 0.25];
+    let v = [0.7, -0.2, 1.1, 0.45, -0.8];
+    // d = 1 leaves every triangle loop and the `i32` range empty; d = 2 runs them once.
+    for d in [1, 2, 3, 5] {
+        let (t, v) = (t[..d * (d - 1) / 2].to_vec(), v[..d].to_vec());
+        check::gradient(
+            |(t, v): &(Vec<f64>, Vec<f64>)| packed_triangle(t, v),
+            |(t, v)| packed_triangle_grad(t, v).1,
+            &(t.clone(), v.clone()),
+        )
+        .assert();
+        let (value, (gt, gv)) = packed_triangle_grad(&t, &v);
+        let (value2, pullback) = packed_triangle_vjp(&t, &v);
+        let (vt, vv) = pullback(1.0);
+        assert_eq!(value, value2);
+        assert_close(&gt, &vt);
+        assert_close(&gv, &vv);
     }
 }
 

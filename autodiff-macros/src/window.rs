@@ -12,8 +12,11 @@
 //!
 //! The rewrite works on the emitted tokens of the loop body. An array (a primal or an
 //! adjoint buffer) is windowed when every mention of it in the body is an element access
-//! at `b + j` with one `b` made of names the body does not change; the others stay as they
-//! are, captured by the closure. The loop qualifies when it writes through at least one
+//! at one offset: `b + j` with `b` made of names the body does not change, or a counter
+//! `l` that the body steps down by one in a statement of its own and changes nowhere else
+//! (the reverse of `l += 1` in the user's loop, as in a packed triangle), so that `l` too
+//! walks the window one element per iteration. The other arrays stay as they are,
+//! captured by the closure. The loop qualifies when it writes through at least one
 //! window and the body neither leaves the loop early nor nests another loop; otherwise it
 //! keeps its form.
 
@@ -44,11 +47,44 @@ struct Target {
     adjoint: bool,
 }
 
+/// Where in its window an element access lands.
+#[derive(Clone)]
+enum Offset {
+    /// `b + j`, or `j` alone for `None`.
+    Affine(Option<Expr>),
+    /// A counter (see [`counter_steps`]), read after its step or before it.
+    Counter { name: Ident, stepped: bool },
+}
+
+impl Offset {
+    fn same(&self, other: &Offset) -> bool {
+        match (self, other) {
+            (Offset::Affine(a), Offset::Affine(b)) => {
+                a.to_token_stream().to_string() == b.to_token_stream().to_string()
+            }
+            (
+                Offset::Counter { name, stepped },
+                Offset::Counter {
+                    name: other,
+                    stepped: other_stepped,
+                },
+            ) => name == other && stepped == other_stepped,
+            _ => false,
+        }
+    }
+}
+
 /// What the body does with one target.
 struct Uses {
-    /// The `b` of every access `b + j` (`None` for `j` alone), or `None` when one access is
-    /// not of that form or two disagree.
-    base: Option<Option<Expr>>,
+    /// The offset of every access, or `None` when one access has none or two disagree.
+    offset: Option<Offset>,
+    written: bool,
+}
+
+/// A window to take: the target, where the loop's accesses land, whether it writes.
+struct Window {
+    target: Target,
+    offset: Offset,
     written: bool,
 }
 
@@ -65,31 +101,45 @@ pub(crate) fn windowed_reverse_loop(
     let (lo_expr, hi_expr) = half_open_range(syn::parse2(iter.clone()).ok()?)?;
     let block: syn::Block = syn::parse2(quote!({ #body })).ok()?;
 
+    let steps = counter_steps(&block, arrays, &j);
     let mut scan = Scan {
         arrays,
         j: &j,
+        steps: &steps,
+        statement: 0,
         uses: HashMap::new(),
         order: Vec::new(),
-        changed: HashSet::new(),
+        changed: HashMap::new(),
         leaves: false,
         closures: 0,
+        in_closures: HashSet::new(),
         writing: false,
     };
-    scan.visit_block(&block);
+    for (i, stmt) in block.stmts.iter().enumerate() {
+        scan.statement = i;
+        scan.visit_stmt(stmt);
+    }
     if scan.leaves {
         return None;
     }
-    let mut windows: Vec<(Target, Option<Expr>, bool)> = Vec::new();
+    let mut windows: Vec<Window> = Vec::new();
     for t in &scan.order {
         let uses = &scan.uses[t];
-        if let Some(base) = &uses.base
-            && base.as_ref().is_none_or(|b| scan.invariant(b))
-        {
-            windows.push((*t, base.clone(), uses.written));
+        let qualifies = match &uses.offset {
+            None => false,
+            Some(Offset::Affine(base)) => base.as_ref().is_none_or(|b| scan.invariant(b)),
+            Some(Offset::Counter { name, .. }) => scan.is_counter(name),
+        };
+        if let (true, Some(offset)) = (qualifies, &uses.offset) {
+            windows.push(Window {
+                target: *t,
+                offset: offset.clone(),
+                written: uses.written,
+            });
         }
     }
     // What the loop writes first: the guarantee is about stores.
-    windows.sort_by_key(|(_, _, written)| !written);
+    windows.sort_by_key(|w| !w.written);
 
     let span = Span::mixed_site();
     let (lo, hi) = (
@@ -103,13 +153,16 @@ pub(crate) fn windowed_reverse_loop(
     // borrowed twice: it is left out, and the rest rewritten again.
     let block = loop {
         windows.truncate(MAX_WINDOWS);
-        if !windows.iter().any(|(_, _, written)| *written) {
+        if !windows.iter().any(|w| w.written) {
             return None;
         }
-        let by_target: HashMap<Target, Ident> = windows
+        let by_target: HashMap<Target, (Ident, bool)> = windows
             .iter()
             .zip(&names)
-            .map(|((t, ..), n)| (*t, n.clone()))
+            .map(|(w, n)| {
+                let counter = matches!(w.offset, Offset::Counter { .. });
+                (w.target, (n.clone(), counter))
+            })
             .collect();
         let mut rewritten = block.clone();
         Rewrite {
@@ -122,32 +175,43 @@ pub(crate) fn windowed_reverse_loop(
         let left = idents(&rewritten.to_token_stream());
         let named: Vec<Target> = windows
             .iter()
-            .map(|(t, ..)| *t)
+            .map(|w| w.target)
             .filter(|t| left.contains(&target_name(arrays, *t).to_string()))
             .collect();
         if named.is_empty() {
             break rewritten;
         }
-        windows.retain(|(t, ..)| !named.contains(t));
+        windows.retain(|w| !named.contains(&w.target));
     };
     let names = &names[..windows.len()];
 
     let p = quote!(#krate::__private);
     // The window of `b + lo .. b + hi`, or an empty one when the range is empty (then `b`
-    // is not evaluated: the loop would not have evaluated it either).
-    let take = |(t, base, written): &(Target, Option<Expr>, bool), empty: bool| {
-        let name = target_name(arrays, *t);
-        let array = if t.adjoint {
+    // is not evaluated: the loop would not have evaluated it either). A counter `l` reads
+    // `l - 1` down to `l - trips` after its step, `l` down to `l + 1 - trips` before it;
+    // its loop variable may be of any integer type, the counter is a `usize`.
+    let take = |w: &Window, empty: bool| {
+        let name = target_name(arrays, w.target);
+        let array = if w.target.adjoint {
             quote!(#p::buffer(&mut #name))
         } else {
             quote!(#name)
         };
-        let (start, len) = match (empty, base) {
+        let trips = quote!((#hi - #lo) as ::core::primitive::usize);
+        let (start, len) = match (empty, &w.offset) {
             (true, _) => (quote!(0), quote!(0)),
-            (false, Some(b)) => (quote!((#b) + #lo), quote!(#hi - #lo)),
-            (false, None) => (quote!(#lo), quote!(#hi - #lo)),
+            (false, Offset::Affine(Some(b))) => (quote!((#b) + #lo), quote!(#hi - #lo)),
+            (false, Offset::Affine(None)) => (quote!(#lo), quote!(#hi - #lo)),
+            (false, Offset::Counter { name, stepped }) => {
+                let start = if *stepped {
+                    quote!(#name - #trips)
+                } else {
+                    quote!(#name + 1 - #trips)
+                };
+                (start, trips)
+            }
         };
-        if *written {
+        if w.written {
             quote!(#array.ad_window_mut(#start, #len))
         } else {
             quote!(#array.ad_window(#start, #len))
@@ -158,19 +222,19 @@ pub(crate) fn windowed_reverse_loop(
     let traits = [
         windows
             .iter()
-            .any(|w| !w.2)
+            .any(|w| !w.written)
             .then(|| quote!(#p::Window as _)),
         windows
             .iter()
-            .any(|w| w.2)
+            .any(|w| w.written)
             .then(|| quote!(#p::WindowMut as _)),
     ];
     let traits = traits.iter().flatten();
     let with = format_ident!("with_windows{}", windows.len());
     // An ndarray window is a view value, written through `&mut` of the binding; a slice
     // window is a reference, whose binding needs no `mut`.
-    let params = windows.iter().zip(names).map(|((_, _, written), n)| {
-        if *written {
+    let params = windows.iter().zip(names).map(|(w, n)| {
+        if w.written {
             quote!(#[allow(unused_mut)] mut #n)
         } else {
             quote!(#n)
@@ -184,6 +248,48 @@ pub(crate) fn windowed_reverse_loop(
             for #j in ::core::iter::Iterator::rev(#lo..#hi) #block
         });
     }})
+}
+
+/// The counters of a loop body and the statement that steps each: `l -= 1;` standing as a
+/// statement of its own (so it runs once in every iteration), `l` a plain name that is
+/// neither the loop variable nor an array. Whether `l` changes anywhere else is for the
+/// scan to tell ([`Scan::is_counter`]).
+fn counter_steps(block: &syn::Block, arrays: &[Array], j: &Ident) -> Vec<(Ident, usize)> {
+    let is_one = |e: &Expr| {
+        let mut e = e;
+        loop {
+            match e {
+                Expr::Paren(p) => e = &p.expr,
+                Expr::Group(g) => e = &g.expr,
+                Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Int(i),
+                    ..
+                }) => return i.base10_digits() == "1",
+                _ => return false,
+            }
+        }
+    };
+    let mut steps: Vec<(Ident, usize)> = Vec::new();
+    for (at, stmt) in block.stmts.iter().enumerate() {
+        let syn::Stmt::Expr(Expr::Binary(b), Some(_)) = stmt else {
+            continue;
+        };
+        let Some(name) = single_ident(&b.left) else {
+            continue;
+        };
+        let is_array = arrays
+            .iter()
+            .any(|a| a.primal == *name || a.adjoint == *name);
+        if matches!(b.op, BinOp::SubAssign(_))
+            && is_one(&b.right)
+            && name != j
+            && !is_array
+            && !steps.iter().any(|(n, _)| n == name)
+        {
+            steps.push((name.clone(), at));
+        }
+    }
+    steps
 }
 
 /// `lo` and `hi` of `lo..hi`.
@@ -291,11 +397,18 @@ struct Scan<'a> {
     uses: HashMap<Target, Uses>,
     /// Targets in order of first access.
     order: Vec<Target>,
+    /// The counters' steps (see [`counter_steps`]) and the statement of the body being
+    /// scanned, which tells whether a counter is read before or after its step.
+    steps: &'a [(Ident, usize)],
+    statement: usize,
     /// Names assigned, borrowed mutably, used as a method receiver, bound by a `let` or a
-    /// closure, or passed to a macro: anything a window's start must not depend on.
-    changed: HashSet<String>,
+    /// closure, or passed to a macro (anything a window's start must not depend on), with
+    /// how many times.
+    changed: HashMap<String, usize>,
     leaves: bool,
     closures: usize,
+    /// The names that closures in the body mention.
+    in_closures: HashSet<String>,
     /// Inside the place of an assignment or a `&mut`.
     writing: bool,
 }
@@ -306,7 +419,7 @@ impl Scan<'_> {
         let unchanged = |i: &Ident| {
             let name = i.to_string();
             *i != *self.j
-                && !self.changed.contains(&name)
+                && !self.changed.contains_key(&name)
                 && !self
                     .arrays
                     .iter()
@@ -330,10 +443,22 @@ impl Scan<'_> {
         }
     }
 
+    /// Whether `name`, which has a step, changes nowhere else: then it moves by exactly
+    /// one per iteration. A closure that names it could read it at another time than where
+    /// the closure stands.
+    fn is_counter(&self, name: &Ident) -> bool {
+        let name = name.to_string();
+        !self.in_closures.contains(&name) && self.changed.get(&name) == Some(&1)
+    }
+
     fn changes(&mut self, place: &Expr) {
         if let Some(r) = root(place) {
-            self.changed.insert(r.to_string());
+            self.change(r.to_string());
         }
+    }
+
+    fn change(&mut self, name: String) {
+        *self.changed.entry(name).or_default() += 1;
     }
 
     fn visit_writing(&mut self, e: &Expr) {
@@ -343,7 +468,14 @@ impl Scan<'_> {
     }
 
     fn record(&mut self, t: Target, index: &Expr) {
-        let base = affine_base(index, self.j);
+        let counter = single_ident(index).and_then(|i| {
+            let &(_, at) = self.steps.iter().find(|(name, _)| name == i)?;
+            Some(Offset::Counter {
+                name: i.clone(),
+                stepped: self.statement > at,
+            })
+        });
+        let offset = counter.or_else(|| affine_base(index, self.j).map(Offset::Affine));
         let writing = self.writing;
         match self.uses.get_mut(&t) {
             None => {
@@ -351,17 +483,14 @@ impl Scan<'_> {
                 self.uses.insert(
                     t,
                     Uses {
-                        base,
+                        offset,
                         written: writing,
                     },
                 );
             }
             Some(u) => {
-                let same = |a: &Option<Expr>, b: &Option<Expr>| {
-                    a.to_token_stream().to_string() == b.to_token_stream().to_string()
-                };
-                if !matches!((&u.base, &base), (Some(a), Some(b)) if same(a, b)) {
-                    u.base = None;
+                if !matches!((&u.offset, &offset), (Some(a), Some(b)) if a.same(b)) {
+                    u.offset = None;
                 }
                 u.written |= writing;
             }
@@ -382,6 +511,7 @@ impl<'ast> Visit<'ast> for Scan<'_> {
             }
             Expr::Closure(c) => {
                 self.closures += 1;
+                self.in_closures.extend(idents(&c.to_token_stream()));
                 let was = std::mem::replace(&mut self.writing, false);
                 visit::visit_expr_closure(self, c);
                 self.writing = was;
@@ -434,19 +564,22 @@ impl<'ast> Visit<'ast> for Scan<'_> {
     }
 
     fn visit_macro(&mut self, m: &'ast syn::Macro) {
-        self.changed.extend(idents(&m.tokens));
+        for name in idents(&m.tokens) {
+            self.change(name);
+        }
     }
 
     fn visit_pat_ident(&mut self, p: &'ast syn::PatIdent) {
-        self.changed.insert(p.ident.to_string());
+        self.change(p.ident.to_string());
         visit::visit_pat_ident(self, p);
     }
 }
 
-/// Replaces the windowed accesses `x[b + j]` by `window[j - lo]`.
+/// Replaces the windowed accesses `x[b + j]` (or `x[l]`) by `window[j - lo]`.
 struct Rewrite<'a> {
     arrays: &'a [Array],
-    windows: &'a HashMap<Target, Ident>,
+    /// Each windowed target's window, and whether a counter reaches it.
+    windows: &'a HashMap<Target, (Ident, bool)>,
     j: &'a Ident,
     lo: &'a Ident,
 }
@@ -454,11 +587,16 @@ struct Rewrite<'a> {
 impl VisitMut for Rewrite<'_> {
     fn visit_expr_mut(&mut self, e: &mut Expr) {
         if let Expr::Index(i) = e
-            && let Some(w) = target_of(self.arrays, &i.expr).and_then(|t| self.windows.get(&t))
+            && let Some((w, counter)) =
+                target_of(self.arrays, &i.expr).and_then(|t| self.windows.get(&t))
         {
             let (j, lo) = (self.j, self.lo);
             *i.expr = syn::parse_quote!(#w);
-            *i.index = syn::parse_quote!(#j - #lo);
+            *i.index = if *counter {
+                syn::parse_quote!((#j - #lo) as ::core::primitive::usize)
+            } else {
+                syn::parse_quote!(#j - #lo)
+            };
             return;
         }
         visit_mut::visit_expr_mut(self, e);
@@ -520,6 +658,66 @@ mod tests {
             windows_of_d_x, 2,
             "one loop, its window and its empty window: {out}"
         );
+    }
+
+    #[test]
+    fn counters_take_the_window_they_walk() {
+        // Read after the step: `l - 1` down to `l - trips`.
+        let after = quote! {
+            l -= 1;
+            let t = x[l];
+            ::autodiff::__private::buffer(&mut d_x)[l] += t * y[j];
+        };
+        let out = windowed(after, &["x", "y"]).expect("windowed");
+        let start = "l - (__hi - __lo) as :: core :: primitive :: usize";
+        assert!(
+            out.contains(&format!("d_x) . ad_window_mut ({start}")),
+            "{out}"
+        );
+        assert!(out.contains(&format!("x . ad_window ({start}")), "{out}");
+        assert!(
+            out.contains("[(j - __lo) as :: core :: primitive :: usize]"),
+            "{out}"
+        );
+        assert!(out.contains("l -= 1"), "the counter still counts: {out}");
+        // Read before the step: `l` down to `l + 1 - trips`.
+        let before = quote! {
+            ::autodiff::__private::buffer(&mut d_x)[l] += 1.0;
+            l -= 1;
+        };
+        let out = windowed(before, &["x"]).expect("windowed");
+        assert!(
+            out.contains("ad_window_mut (l + 1 - (__hi - __lo)"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn counters_that_do_not_walk_by_one_stay_as_they_are() {
+        let d_x = quote!(::autodiff::__private::buffer(&mut d_x));
+        for body in [
+            // A step of two, two steps, a step under a condition.
+            quote!(l -= 2; #d_x[l] += 1.0;),
+            quote!(l -= 1; #d_x[l] += 1.0; l -= 1;),
+            quote!(if c { l -= 1; } #d_x[l] += 1.0;),
+            // Changed besides its step, or named in a closure.
+            quote!(l -= 1; #d_x[l] += 1.0; l = 0;),
+            quote!(l -= 1; #d_x[l] += f(|| l);),
+            // Read on both sides of its step.
+            quote!(#d_x[l] += 1.0; l -= 1; #d_x[l] += 1.0;),
+        ] {
+            assert!(windowed(body.clone(), &["x"]).is_none(), "{body}");
+        }
+    }
+
+    #[test]
+    fn the_packed_triangle_runs_on_windows() {
+        let out = expansion("packed_triangle");
+        // `t[l]` in the triangle, after the step, and `t[k]` before it, in `_vjp` and `_grad`.
+        let after = "t . ad_window (l - (__hi - __lo)";
+        let before = "t . ad_window (k + 1 - (__hi - __lo)";
+        assert_eq!(out.matches(after).count(), 2, "{out}");
+        assert_eq!(out.matches(before).count(), 2, "{out}");
     }
 
     #[test]
