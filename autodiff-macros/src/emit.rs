@@ -1410,7 +1410,8 @@ fn expr_vars_of_let(b: &Block, var: VarId) -> Vec<VarId> {
         .unwrap_or_default()
 }
 
-fn strip_parens(e: &syn::Expr) -> &syn::Expr {
+/// `e` without the parentheses around it.
+pub(crate) fn strip_parens(e: &syn::Expr) -> &syn::Expr {
     match e {
         syn::Expr::Paren(p) => strip_parens(&p.expr),
         other => other,

@@ -28,6 +28,7 @@ use syn::visit::{self, Visit};
 use syn::visit_mut::{self, VisitMut};
 use syn::{BinOp, Expr};
 
+use crate::emit::strip_parens;
 use crate::merge_loops::is_assign_op;
 use crate::passive::idents;
 
@@ -256,18 +257,10 @@ pub(crate) fn windowed_reverse_loop(
 /// scan to tell ([`Scan::is_counter`]).
 fn counter_steps(block: &syn::Block, arrays: &[Array], j: &Ident) -> Vec<(Ident, usize)> {
     let is_one = |e: &Expr| {
-        let mut e = e;
-        loop {
-            match e {
-                Expr::Paren(p) => e = &p.expr,
-                Expr::Group(g) => e = &g.expr,
-                Expr::Lit(syn::ExprLit {
-                    lit: syn::Lit::Int(i),
-                    ..
-                }) => return i.base10_digits() == "1",
-                _ => return false,
-            }
-        }
+        matches!(strip_parens(e), Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Int(i),
+            ..
+        }) if i.base10_digits() == "1")
     };
     let mut steps: Vec<(Ident, usize)> = Vec::new();
     for (at, stmt) in block.stmts.iter().enumerate() {
