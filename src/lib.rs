@@ -108,6 +108,26 @@ pub use autodiff_runtime::__private;
 /// let (_, dx) = f_grad(3.0);
 /// assert_eq!(dx, 3.0); // not 6.0: the second factor is a constant
 /// ```
+///
+/// It is also how a call passes an argument to a parameter the callee leaves out
+/// (`#[no_grad]` or `wrt(...)`), whose gradient the callee's pullback does not return:
+///
+/// ```
+/// use autodiff::{differentiable, no_grad};
+///
+/// #[differentiable]
+/// fn scaled(x: f64, #[no_grad] scale: f64) -> f64 {
+///     scale * x
+/// }
+///
+/// #[differentiable]
+/// fn g(x: f64, #[no_grad] scale: f64) -> f64 {
+///     scaled(x * x, no_grad(scale))
+/// }
+///
+/// let (_, dx) = g_grad(3.0, 0.5);
+/// assert_eq!(dx, 3.0); // 2 · scale · x
+/// ```
 #[inline(always)]
 pub fn no_grad<T>(e: T) -> T {
     e

@@ -148,3 +148,98 @@ fn vjp_with_tuple_output_takes_a_tuple_seed() {
     assert!((dx - 2.0 * 1.5).abs() < 1e-12);
     assert!((dy - (2.0 * 0.5 + 3.0 * 1.5_f64.exp())).abs() < 1e-12);
 }
+
+// Callees that leave a parameter out (`#[no_grad]`, `wrt(...)`) return no gradient for it;
+// the caller writes the argument in that position as `no_grad(...)`.
+
+#[differentiable]
+fn scaled_sine<T: Real>(x: T, #[no_grad] scale: T) -> T {
+    scale * x.sin()
+}
+
+#[differentiable]
+fn two_scaled_sines<T: Real>(x: T, y: T, #[no_grad] scale: T) -> T {
+    scaled_sine(x * y, no_grad(scale)) + scaled_sine(y, no_grad(scale * scale))
+}
+
+#[test]
+fn calls_into_no_grad_parameters() {
+    for (x, y) in [(0.8, -1.3), (-0.4, 2.1)] {
+        check::gradient(
+            |&(x, y): &(f64, f64)| two_scaled_sines(x, y, 1.7),
+            |&(x, y)| two_scaled_sines_grad(x, y, 1.7).1,
+            &(x, y),
+        )
+        .assert();
+    }
+    let (v32, (dx32, _)) = two_scaled_sines_grad(0.8_f32, -1.3, 1.7);
+    let (v64, (dx64, _)) = two_scaled_sines_grad(0.8_f64, -1.3, 1.7);
+    assert!((v32 as f64 - v64).abs() < 1e-5 && (dx32 as f64 - dx64).abs() < 1e-5);
+}
+
+#[differentiable(wrt(w))]
+fn weighted(w: &[f64], x: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..w.len() {
+        s += w[i] * x[i];
+    }
+    s
+}
+
+/// A squared residual through a callee with `wrt(w)`, and one that keeps the default (the
+/// `no_grad` argument of `scaled_sine` there only stops the gradient).
+#[differentiable]
+fn residual(w: &[f64], b: f64, #[no_grad] x: &[f64], #[no_grad] y: f64) -> f64 {
+    let r = weighted(w, no_grad(x)) + b - y;
+    r * r + poly(b, no_grad(y))
+}
+
+#[test]
+fn calls_into_wrt_subsets_and_stopped_arguments() {
+    let (x, y) = ([0.5, -1.25, 2.0], 0.3);
+    check::gradient(
+        |(w, b): &(Vec<f64>, f64)| residual(w, *b, &x, y),
+        |(w, b)| residual_grad(w, *b, &x, y).1,
+        &(vec![0.7, 0.2, -0.9], 1.1),
+    )
+    .assert();
+}
+
+#[derive(Clone, Debug, autodiff::Differentiable)]
+struct Line {
+    slope: f64,
+    intercept: f64,
+}
+
+impl Line {
+    /// Mean squared error on the points `(x[i], y[i])`.
+    #[differentiable]
+    fn loss(&self, #[no_grad] x: &[f64], #[no_grad] y: &[f64]) -> f64 {
+        let mut total = 0.0;
+        for i in 0..x.len() {
+            let r = self.slope * x[i] + self.intercept - y[i];
+            total += r * r;
+        }
+        total / x.len() as f64
+    }
+
+    /// The loss of the model with a ridge penalty, calling the model's own `loss`.
+    #[differentiable]
+    fn ridge(&self, #[no_grad] x: &[f64], #[no_grad] y: &[f64], #[no_grad] lambda: f64) -> f64 {
+        self.loss(no_grad(x), no_grad(y)) + lambda * self.slope * self.slope
+    }
+}
+
+#[test]
+fn a_method_calls_a_method_with_no_grad_data() {
+    let (x, y) = ([0.5, -1.0, 2.0, 3.5], [1.2, -0.3, 2.9, 4.1]);
+    check::gradient(
+        |m: &Line| m.ridge(&x, &y, 0.25),
+        |m| m.ridge_grad(&x, &y, 0.25).1,
+        &Line {
+            slope: 0.8,
+            intercept: -0.4,
+        },
+    )
+    .assert();
+}

@@ -1140,8 +1140,8 @@ impl<'a> Emitter<'a> {
         let k = self.krate;
         let plan_id = self.id(*plan);
         let pb = self.id(*pullback).clone();
-        let mut all: Vec<TokenStream> = Vec::new();
-        let call = match callee {
+        // The receiver of a method, and which arguments are a rule's hyper-parameters.
+        let (call, recv, hyper) = match callee {
             Callee::Path(p) => {
                 let hyper = crate::symbol::hyperparameters(&p.path);
                 let mut p = p.clone();
@@ -1149,15 +1149,7 @@ impl<'a> Emitter<'a> {
                     last.ident = format_ident!("{}_vjp", last.ident, span = last.ident.span());
                 }
                 let a: Vec<_> = args.iter().map(|a| self.arg_tokens(a)).collect();
-                all.extend(args.iter().enumerate().map(|(i, a)| {
-                    if hyper.contains(&i) {
-                        let o = self.arg_tokens(a);
-                        quote!(&#k::__private::NotWrt(&#o))
-                    } else {
-                        self.plan_arg(a)
-                    }
-                }));
-                quote_spanned!(*span=> #p(#(#a),*))
+                (quote_spanned!(*span=> #p(#(#a),*)), None, hyper)
             }
             Callee::Method {
                 recv,
@@ -1167,19 +1159,44 @@ impl<'a> Emitter<'a> {
                 let vjp = format_ident!("{}_vjp", name, span = name.span());
                 let r = self.operand(&recv.op);
                 let a: Vec<_> = args.iter().map(|a| self.arg_tokens(a)).collect();
-                all.push(quote!(&#r));
-                all.extend(args.iter().map(|a| self.plan_arg(a)));
-                quote_spanned!(*span=> #r.#vjp #turbofish (#(#a),*))
+                let call = quote_spanned!(*span=> #r.#vjp #turbofish (#(#a),*));
+                (call, Some(quote!(&#r)), &[][..])
             }
         };
-        let pre = quote_spanned!(*span=> let #plan_id = #k::__private::plan((#(#all,)*)););
+        // The arguments as `plan` classifies them, with the `no_grad(e)` ones by their type
+        // (`taken`) and as receiving nothing (`left`); see `__private::EitherPlan`.
+        let classified = |left: bool| -> Vec<TokenStream> {
+            let args = args.iter().enumerate().map(|(i, a)| {
+                let hyper_parameter = hyper.contains(&i);
+                self.plan_arg(a, hyper_parameter || (left && a.no_grad))
+            });
+            recv.iter().cloned().chain(args).collect()
+        };
+        let (taken, left) = (classified(false), classified(true));
+        let pre = if has_no_grad_arg(args) {
+            quote_spanned!(*span=> let #plan_id = #k::__private::either_plan((#(#taken,)*), (#(#left,)*));)
+        } else {
+            quote_spanned!(*span=> let #plan_id = #k::__private::plan((#(#taken,)*));)
+        };
         (pre, call, quote!(#pb))
     }
 
-    fn plan_arg(&self, a: &Arg) -> TokenStream {
+    /// An argument as `plan` classifies it: by its type, unless the callee takes no gradient
+    /// for it (a rule's hyper-parameter, or an argument written `no_grad(e)` in a `left` plan).
+    fn plan_arg(&self, a: &Arg, not_wrt: bool) -> TokenStream {
         let o = self.arg_tokens(a);
-        quote!(&#o)
+        if not_wrt {
+            let k = self.krate;
+            quote!(&#k::__private::NotWrt(&#o))
+        } else {
+            quote!(&#o)
+        }
     }
+}
+
+/// Whether a call has an argument written `no_grad(e)`: its plan is then an `EitherPlan`.
+pub(crate) fn has_no_grad_arg(args: &[Arg]) -> bool {
+    args.iter().any(|a| a.no_grad)
 }
 
 /// Whether `b` uses the array `w` (emitted as `name`) only through its elements, `w[i]` read

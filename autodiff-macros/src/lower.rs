@@ -1303,6 +1303,7 @@ impl Lowerer<'_> {
             });
             return Arg {
                 by_ref: true,
+                no_grad: false,
                 op: placeholder,
                 list: Some(ops),
             };
@@ -1310,16 +1311,27 @@ impl Lowerer<'_> {
         match e {
             Expr::Reference(r) if r.mutability.is_none() => Arg {
                 by_ref: true,
+                no_grad: is_no_grad_value(&r.expr),
                 op: self.operand(&r.expr, out),
                 list: None,
             },
             Expr::Paren(p) => self.arg(&p.expr, out),
             _ => Arg {
                 by_ref: false,
+                no_grad: is_no_grad_value(e),
                 op: self.operand(e, out),
                 list: None,
             },
         }
+    }
+}
+
+/// `no_grad(e)`, in parentheses or not.
+fn is_no_grad_value(e: &Expr) -> bool {
+    match e {
+        Expr::Paren(p) => is_no_grad_value(&p.expr),
+        Expr::Call(c) => is_no_grad_call(&c.func),
+        _ => false,
     }
 }
 

@@ -5,7 +5,7 @@
 //! variable used several times sums its contributions in place.
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::{format_ident, quote, quote_spanned};
 
 use crate::emit::Emitter;
 use crate::ir::*;
@@ -434,7 +434,7 @@ impl Emitter<'_> {
                 args,
                 plan,
                 pullback,
-                ..
+                span,
             } => {
                 let mut sinks = Vec::new();
                 if let Callee::Method { recv, .. } = callee {
@@ -474,10 +474,31 @@ impl Emitter<'_> {
                 });
                 let (plan, pb) = (self.id(*plan), self.id(*pullback));
                 let seed = self.fresh("seed");
+                // Spanned on the call: a pullback result that does not fit the arguments is
+                // reported there (see `Scatter`).
+                // The pullback's result is named with the call's span, so that a result that
+                // does not fit the arguments (see `Scatter`) is reported on the user's call.
+                // The binding lives in this block only, with no user code in it.
+                let mut g = self.fresh("g");
+                g.set_span(*span);
+                let scatter = if crate::emit::has_no_grad_arg(args) {
+                    let call = quote_spanned! {*span=>
+                        (&&#p::Tiers::new(#plan, #g, (#(#sinks,)*))).scatter_tier();
+                    };
+                    quote! {{
+                        // Method lookup picks one of the two (see `Tiers`).
+                        #[allow(unused_imports)]
+                        use #p::{LeftTier as _, TakenTier as _};
+                        #call
+                    }}
+                } else {
+                    quote_spanned!(*span=> #plan.scatter(#g, (#(#sinks,)*));)
+                };
                 quote! {
                     if let ::core::option::Option::Some(#seed) = #p::into_seed(#d) {
                         #(#cells)*
-                        #plan.scatter(#pb(#seed), (#(#sinks,)*));
+                        let #g = #pb(#seed);
+                        #scatter
                         #(#hand_out)*
                     }
                 }

@@ -250,6 +250,95 @@ pub fn plan<H, Args: PlanArgs<H>>(args: Args) -> Plan<Args::Kinds> {
     Plan(PhantomData)
 }
 
+/// The plan of a call with arguments written `no_grad(e)`, which a callee may differentiate
+/// or leave out (`#[no_grad]`, `wrt(...)`): `Taken` classifies them by their type (the callee
+/// gives them a gradient, which the caller drops), `Left` as receiving nothing. The reverse
+/// sweep scatters the pullback's result with the first that fits it, through [`Tiers`].
+pub struct EitherPlan<Taken, Left>(PhantomData<fn() -> (Taken, Left)>);
+
+impl<Taken, Left> Clone for EitherPlan<Taken, Left> {
+    #[inline(always)]
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<Taken, Left> Copy for EitherPlan<Taken, Left> {}
+
+/// Classifies a call's arguments twice (see [`EitherPlan`]): `taken` as [`plan`] does,
+/// `left` with the `no_grad(e)` arguments wrapped in [`NotWrt`].
+#[inline(always)]
+pub fn either_plan<H1, H2, Taken: PlanArgs<H1>, Left: PlanArgs<H2>>(
+    taken: Taken,
+    left: Left,
+) -> EitherPlan<Taken::Kinds, Left::Kinds> {
+    let _ = (taken, left);
+    EitherPlan(PhantomData)
+}
+
+/// A pullback result and its sinks, to be scattered by the first plan of an [`EitherPlan`]
+/// that fits the result's type. Generated code calls `(&&Tiers::new(..)).scatter_tier()`
+/// with [`TakenTier`] and [`LeftTier`] in scope: method lookup tries `&&Tiers` first, which
+/// only `TakenTier` implements, and only when the result fits `Taken`; otherwise it settles
+/// on `LeftTier` for `&Tiers`, whose bound reports a result that fits neither.
+pub struct Tiers<Taken, Left, G, S> {
+    parts: std::cell::Cell<Option<(G, S)>>,
+    plan: PhantomData<fn() -> (Taken, Left)>,
+}
+
+impl<Taken, Left, G, S> Tiers<Taken, Left, G, S> {
+    /// The result `g` of the pullback of a call planned by `plan`, and its sinks.
+    #[inline(always)]
+    pub fn new(plan: EitherPlan<Taken, Left>, g: G, sinks: S) -> Self {
+        let _ = plan;
+        Tiers {
+            parts: std::cell::Cell::new(Some((g, sinks))),
+            plan: PhantomData,
+        }
+    }
+
+    #[inline(always)]
+    fn take(&self) -> (G, S) {
+        self.parts
+            .take()
+            .unwrap_or_else(|| unreachable!("a pullback result is scattered once"))
+    }
+}
+
+/// Scatters a [`Tiers`] result by its `Taken` plan (see there).
+pub trait TakenTier {
+    /// Hands each part of the result to its sink.
+    fn scatter_tier(&self);
+}
+
+impl<Taken, Left, G: Scatter<Taken, S>, S> TakenTier for &Tiers<Taken, Left, G, S> {
+    #[inline(always)]
+    #[track_caller]
+    fn scatter_tier(&self) {
+        let (g, sinks) = self.take();
+        g.scatter(sinks);
+    }
+}
+
+/// Scatters a [`Tiers`] result by its `Left` plan (see there).
+pub trait LeftTier<Left, G, S> {
+    /// Hands each part of the result to its sink.
+    fn scatter_tier(&self)
+    where
+        G: Scatter<Left, S>;
+}
+
+impl<Taken, Left, G, S> LeftTier<Left, G, S> for Tiers<Taken, Left, G, S> {
+    #[inline(always)]
+    #[track_caller]
+    fn scatter_tier(&self)
+    where
+        G: Scatter<Left, S>,
+    {
+        let (g, sinks) = self.take();
+        g.scatter(sinks);
+    }
+}
+
 /// Where one argument's part of a pullback result goes.
 pub trait SinkFor<G> {
     /// Consumes the argument's tangent.
@@ -285,11 +374,18 @@ impl<G> SinkFor<G> for NoSink {
     }
 }
 
-/// Splits a pullback result `G` over sinks `S`, implemented for every tuple of kinds (the
-/// `Self` type) of arity 0 to 6.
-pub trait Scatter<G, S> {
+/// A pullback result that splits over the arguments of a call whose kinds are `K`, handing
+/// each `Yes` argument's part to its sink in `S`; implemented for every tuple of kinds of
+/// arity 0 to 6. The result type is `Self`, so a result that does not fit the arguments is an
+/// unsatisfied bound, reported with the message below, rather than a bare type mismatch.
+#[diagnostic::on_unimplemented(
+    message = "the pullback of this call returns `{Self}`, which does not fit the arguments that take a gradient",
+    label = "its gradient does not fit these arguments",
+    note = "each argument of a differentiable type takes a part of the gradient, in order; write each argument whose parameter the callee leaves out (`#[no_grad]` or `wrt(...)`) as `autodiff::no_grad(...)`, and stop the gradient of any other argument in a `let` before the call"
+)]
+pub trait Scatter<K, S> {
     /// Hands each `Yes` argument's tangent to its sink.
-    fn scatter(g: G, sinks: S);
+    fn scatter(self, sinks: S);
 }
 
 impl<K> Plan<K> {
@@ -299,15 +395,15 @@ impl<K> Plan<K> {
     #[track_caller]
     pub fn scatter<G, S>(self, g: G, sinks: S)
     where
-        K: Scatter<G, S>,
+        G: Scatter<K, S>,
     {
-        K::scatter(g, sinks);
+        g.scatter(sinks);
     }
 }
 
-impl<G> Scatter<G, ()> for () {
+impl<G> Scatter<(), ()> for G {
     #[inline(always)]
-    fn scatter(_g: G, _sinks: ()) {}
+    fn scatter(self, _sinks: ()) {}
 }
 
 macro_rules! scatter_impls {
@@ -324,30 +420,33 @@ macro_rules! scatter_impls {
     };
     // No argument is differentiable: `G` is whatever the pullback returns (`()`).
     (@emit $kinds:tt $st:tt $sp:tt []) => {
-        impl<G> Scatter<G, $st> for $kinds {
+        #[diagnostic::do_not_recommend]
+        impl<G> Scatter<$kinds, $st> for G {
             #[inline(always)]
-            fn scatter(_g: G, _sinks: $st) {}
+            fn scatter(self, _sinks: $st) {}
         }
     };
     // Exactly one: `G` is its bare tangent.
     (@emit $kinds:tt $st:tt $sp:tt [($G:ident $S:ident $s:ident $g:ident)]) => {
-        impl<$G, $S: SinkFor<$G>> Scatter<$G, $st> for $kinds {
+        #[diagnostic::do_not_recommend]
+        impl<$G, $S: SinkFor<$G>> Scatter<$kinds, $st> for $G {
             #[inline(always)]
             #[track_caller]
-            fn scatter(g: $G, sinks: $st) {
+            fn scatter(self, sinks: $st) {
                 let $sp = sinks;
-                $s.put(g);
+                $s.put(self);
             }
         }
     };
     // Several: `G` is a tuple of their tangents.
     (@emit $kinds:tt $st:tt $sp:tt [$(($G:ident $S:ident $s:ident $g:ident))*]) => {
-        impl<$($G, $S: SinkFor<$G>),*> Scatter<($($G,)*), $st> for $kinds {
+        #[diagnostic::do_not_recommend]
+        impl<$($G, $S: SinkFor<$G>),*> Scatter<$kinds, $st> for ($($G,)*) {
             #[inline(always)]
             #[track_caller]
-            fn scatter(g: ($($G,)*), sinks: $st) {
+            fn scatter(self, sinks: $st) {
                 let $sp = sinks;
-                let ($($g,)*) = g;
+                let ($($g,)*) = self;
                 $($s.put($g);)*
             }
         }
