@@ -49,6 +49,18 @@ impl Spring {
     fn scaled(x: f64, factor: i32) -> f64 {
         x.exp() * factor as f64
     }
+
+    /// Calls a method of its receiver, and passes it on, though `Spring` is not
+    /// differentiable: an argument of a type without a tangent takes no gradient.
+    #[differentiable(wrt(x))]
+    fn doubled(&self, x: f64) -> f64 {
+        2.0 * self.energy(x) + damped(self, x)
+    }
+}
+
+#[differentiable]
+fn damped(#[no_grad] s: &Spring, v: f64) -> f64 {
+    s.k * v.sin()
 }
 
 #[test]
@@ -65,6 +77,9 @@ fn methods_and_associated_functions() {
     .assert();
     let (_, dx) = Spring::scaled_grad(0.3, 2);
     assert!((dx - 2.0 * 0.3_f64.exp()).abs() < 1e-12);
+    for x in [1.9, -0.6] {
+        check::gradient(|x: &f64| s.doubled(*x), |x| s.doubled_grad(*x).1, &x).assert();
+    }
 }
 
 /// A hand-written rule: softplus with a custom pullback.

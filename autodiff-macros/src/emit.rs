@@ -1160,7 +1160,8 @@ impl<'a> Emitter<'a> {
                 let r = self.operand(&recv.op);
                 let a: Vec<_> = args.iter().map(|a| self.arg_tokens(a)).collect();
                 let call = quote_spanned!(*span=> #r.#vjp #turbofish (#(#a),*));
-                (call, Some(quote!(&#r)), &[][..])
+                let recv = quote!(&(&&#k::__private::Classify(&#r)).classified());
+                (call, Some(recv), &[][..])
             }
         };
         // The arguments as `plan` classifies them, with the `no_grad(e)` ones by their type
@@ -1173,23 +1174,32 @@ impl<'a> Emitter<'a> {
             recv.iter().cloned().chain(args).collect()
         };
         let (taken, left) = (classified(false), classified(true));
-        let pre = if has_no_grad_arg(args) {
-            quote_spanned!(*span=> let #plan_id = #k::__private::either_plan((#(#taken,)*), (#(#left,)*));)
+        let plan = if has_no_grad_arg(args) {
+            quote_spanned!(*span=> #k::__private::either_plan((#(#taken,)*), (#(#left,)*)))
         } else {
-            quote_spanned!(*span=> let #plan_id = #k::__private::plan((#(#taken,)*));)
+            quote_spanned!(*span=> #k::__private::plan((#(#taken,)*)))
+        };
+        let pre = quote! {
+            let #plan_id = {
+                // `plan_arg`'s `classified()` is one of the two (see `Classify`).
+                #[allow(unused_imports)]
+                use #k::__private::{ClassifyByKind as _, ClassifyOther as _};
+                #plan
+            };
         };
         (pre, call, quote!(#pb))
     }
 
-    /// An argument as `plan` classifies it: by its type, unless the callee takes no gradient
-    /// for it (a rule's hyper-parameter, or an argument written `no_grad(e)` in a `left` plan).
+    /// An argument as `plan` classifies it: by its type (a type without a kind takes no
+    /// gradient, see `__private::Classify`), unless the callee takes no gradient for it (a
+    /// rule's hyper-parameter, or an argument written `no_grad(e)` in a `left` plan).
     fn plan_arg(&self, a: &Arg, not_wrt: bool) -> TokenStream {
         let o = self.arg_tokens(a);
+        let k = self.krate;
         if not_wrt {
-            let k = self.krate;
             quote!(&#k::__private::NotWrt(&#o))
         } else {
-            quote!(&#o)
+            quote!(&(&&#k::__private::Classify(&#o)).classified())
         }
     }
 }

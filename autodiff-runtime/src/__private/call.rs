@@ -339,6 +339,40 @@ impl<Taken, Left, G, S> LeftTier<Left, G, S> for Tiers<Taken, Left, G, S> {
     }
 }
 
+/// An argument of a call, classified by [`ArgKind`] where its type has a kind and as
+/// [`NotWrt`] where it has none (a plain struct, such as the receiver of a method that is
+/// differentiated with respect to its other inputs only: a type without a kind cannot be
+/// differentiable). Generated code writes `(&&Classify(&arg)).classified()` with
+/// [`ClassifyByKind`] and [`ClassifyOther`] in scope; method lookup tries `&&Classify` first,
+/// which only `ClassifyByKind` implements, and only for types with a kind.
+pub struct Classify<'a, T: ?Sized>(pub &'a T);
+
+/// The argument itself, for types with an [`ArgKind`] (see [`Classify`]).
+pub trait ClassifyByKind<'a, T: ?Sized, H> {
+    /// The argument, to be classified by its type.
+    fn classified(&self) -> &'a T;
+}
+
+impl<'a, T: ArgKind<H> + ?Sized, H> ClassifyByKind<'a, T, H> for &Classify<'a, T> {
+    #[inline(always)]
+    fn classified(&self) -> &'a T {
+        self.0
+    }
+}
+
+/// [`NotWrt`] of the argument, for types without an [`ArgKind`] (see [`Classify`]).
+pub trait ClassifyOther<'a, T: ?Sized> {
+    /// The argument, as one that takes no gradient.
+    fn classified(&self) -> NotWrt<'a, T>;
+}
+
+impl<'a, T: ?Sized> ClassifyOther<'a, T> for Classify<'a, T> {
+    #[inline(always)]
+    fn classified(&self) -> NotWrt<'a, T> {
+        NotWrt(self.0)
+    }
+}
+
 /// Where one argument's part of a pullback result goes.
 pub trait SinkFor<G> {
     /// Consumes the argument's tangent.
