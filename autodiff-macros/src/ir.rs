@@ -107,8 +107,9 @@ pub enum Operand {
 #[derive(Clone)]
 pub struct Arg {
     pub by_ref: bool,
-    /// Written `no_grad(e)`: the callee takes no gradient for this argument whatever its
-    /// type (a parameter it leaves out with `#[no_grad]` or `wrt(...)`).
+    /// Written `no_grad(e)`: passive here, and possibly passed to a parameter the callee
+    /// leaves out (`#[no_grad]`, `wrt(...)`), which returns no gradient for it (see
+    /// `__private::EitherPlan`).
     pub no_grad: bool,
     pub op: Operand,
     /// `&[&a, &b]`: a slice argument written as a list of references, one operand each.

@@ -474,8 +474,6 @@ impl Emitter<'_> {
                 });
                 let (plan, pb) = (self.id(*plan), self.id(*pullback));
                 let seed = self.fresh("seed");
-                // Spanned on the call: a pullback result that does not fit the arguments is
-                // reported there (see `Scatter`).
                 // The pullback's result is named with the call's span, so that a result that
                 // does not fit the arguments (see `Scatter`) is reported on the user's call.
                 // The binding lives in this block only, with no user code in it.

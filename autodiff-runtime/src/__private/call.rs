@@ -7,7 +7,8 @@
 //! let (t, __pb) = foo_vjp(a, &b, n);
 //! // reverse
 //! if let Some(seed) = __private::into_seed(d_t) {
-//!     __plan.scatter(__pb(seed), (__private::sink(&mut d_a), __private::NoSink, __private::NoSink));
+//!     let __g = __pb(seed);
+//!     __plan.scatter(__g, (__private::sink(&mut d_a), __private::NoSink, __private::NoSink));
 //! }
 //! ```
 //!
@@ -17,7 +18,9 @@
 //! default wrt rule of `#[differentiable]`. The pullback returns the gradient `G` of the
 //! `Yes` arguments: bare when there is exactly one, a tuple in argument order otherwise.
 //! [`Plan::scatter`] dispatches on the tuple of kinds, so each `Yes` position takes one part
-//! of `G` and each `No` position takes nothing.
+//! of `G` and each `No` position takes nothing. A type with no kind at all takes nothing
+//! ([`Classify`]), and arguments written `no_grad(e)` may go either way ([`EitherPlan`]),
+//! since a caller cannot see which parameters its callee leaves out.
 
 use std::marker::PhantomData;
 
