@@ -258,3 +258,74 @@ fn a_method_calls_a_method_with_no_grad_data() {
     )
     .assert();
 }
+
+/// Counts its calls: an argument expression with a side effect.
+struct Counter(std::cell::Cell<u32>);
+
+impl Counter {
+    fn next_weight(&self) -> f64 {
+        self.0.set(self.0.get() + 1);
+        0.5 + 0.25 * self.0.get() as f64
+    }
+
+    fn weights(&self, n: usize) -> Vec<f64> {
+        self.0.set(self.0.get() + 1);
+        (0..n).map(|i| 1.5 - 0.4 * i as f64).collect()
+    }
+}
+
+/// Takes `v` by value, so the caller's argument is moved into the call.
+#[differentiable]
+fn dot_owned(x: &[f64], #[no_grad] v: Vec<f64>) -> f64 {
+    let mut s = 0.0;
+    for i in 0..x.len() {
+        s += x[i] * v[i];
+    }
+    s
+}
+
+/// Arguments that are expressions of their own, to callees that differentiate them or
+/// leave them out, in straight-line code and in a loop.
+#[differentiable]
+fn with_counted_arguments(x: &[f64], #[no_grad] c: &Counter) -> f64 {
+    let a = dot_owned(x, no_grad(c.weights(x.len())));
+    let mut b = poly(x[0], c.next_weight());
+    for i in 1..x.len() {
+        b += scaled_sine(x[i], no_grad(c.next_weight()));
+    }
+    a * b
+}
+
+#[test]
+fn argument_expressions_run_once_per_call() {
+    let x = [0.7, -1.2, 0.4];
+    let primal_runs = {
+        let c = Counter(Default::default());
+        with_counted_arguments(&x, &c);
+        c.0.get()
+    };
+    assert_eq!(primal_runs, 4);
+    let c = Counter(Default::default());
+    let (value, _) = with_counted_arguments_grad(&x, &c);
+    assert_eq!(
+        c.0.get(),
+        primal_runs,
+        "the gradient ran argument expressions again"
+    );
+    let c = Counter(Default::default());
+    let (vjp_value, pullback) = with_counted_arguments_vjp(&x, &c);
+    pullback(1.0);
+    assert_eq!(
+        c.0.get(),
+        primal_runs,
+        "the pullback ran argument expressions again"
+    );
+    assert_eq!(value, vjp_value);
+    // A fresh counter per evaluation, so that every point sees the same weights.
+    check::gradient(
+        |x: &Vec<f64>| with_counted_arguments(x, &Counter(Default::default())),
+        |x| with_counted_arguments_grad(x, &Counter(Default::default())).1,
+        &x.to_vec(),
+    )
+    .assert();
+}

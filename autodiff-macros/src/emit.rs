@@ -1140,36 +1140,53 @@ impl<'a> Emitter<'a> {
         let k = self.krate;
         let plan_id = self.id(*plan);
         let pb = self.id(*pullback).clone();
-        // The receiver of a method, and which arguments are a rule's hyper-parameters.
-        let (call, recv, hyper) = match callee {
+        // The plan and the call both name every argument: where one is an expression of its
+        // own (`tick(c)`, `no_grad(v.clone())`), the arguments are evaluated once, in order,
+        // into locals before both (a receiver only if it is such an expression: it is
+        // borrowed, not moved, by the call).
+        let mut bindings = TokenStream::new();
+        let bind_args = args.iter().any(|a| runs_code(&a.op));
+        let mut once = |tokens: TokenStream, bind: bool| -> TokenStream {
+            if !bind {
+                return tokens;
+            }
+            let id = self.fresh("arg");
+            bindings.extend(quote!(let #id = #tokens;));
+            quote!(#id)
+        };
+        // The companion (`foo_vjp`, or the receiver and `.foo_vjp`; the receiver runs first),
+        // the receiver, and which arguments are a rule's hyper-parameters.
+        let (head, recv, hyper) = match callee {
             Callee::Path(p) => {
                 let hyper = crate::symbol::hyperparameters(&p.path);
                 let mut p = p.clone();
                 if let Some(last) = p.path.segments.last_mut() {
                     last.ident = format_ident!("{}_vjp", last.ident, span = last.ident.span());
                 }
-                let a: Vec<_> = args.iter().map(|a| self.arg_tokens(a)).collect();
-                (quote_spanned!(*span=> #p(#(#a),*)), None, hyper)
+                (quote!(#p), None, hyper)
             }
             Callee::Method {
                 recv,
                 name,
                 turbofish,
             } => {
+                let r = once(self.operand(&recv.op), runs_code(&recv.op));
                 let vjp = format_ident!("{}_vjp", name, span = name.span());
-                let r = self.operand(&recv.op);
-                let a: Vec<_> = args.iter().map(|a| self.arg_tokens(a)).collect();
-                let call = quote_spanned!(*span=> #r.#vjp #turbofish (#(#a),*));
-                let recv = quote!(&(&&#k::__private::Classify(&#r)).classified());
-                (call, Some(recv), &[][..])
+                (quote!(#r.#vjp #turbofish), Some(r), &[][..])
             }
         };
+        let a: Vec<_> = args
+            .iter()
+            .map(|a| once(self.arg_tokens(a), bind_args))
+            .collect();
+        let call = quote_spanned!(*span=> #head(#(#a),*));
+        let recv = recv.map(|r| quote!(&(&&#k::__private::Classify(&#r)).classified()));
         // The arguments as `plan` classifies them, with the `no_grad(e)` ones by their type
         // (`taken`) and as receiving nothing (`left`); see `__private::EitherPlan`.
         let classified = |left: bool| -> Vec<TokenStream> {
-            let args = args.iter().enumerate().map(|(i, a)| {
+            let args = args.iter().zip(&a).enumerate().map(|(i, (arg, o))| {
                 let hyper_parameter = hyper.contains(&i);
-                self.plan_arg(a, hyper_parameter || (left && a.no_grad))
+                plan_arg(k, o, hyper_parameter || (left && arg.no_grad))
             });
             recv.iter().cloned().chain(args).collect()
         };
@@ -1180,6 +1197,7 @@ impl<'a> Emitter<'a> {
             quote_spanned!(*span=> #k::__private::plan((#(#taken,)*)))
         };
         let pre = quote! {
+            #bindings
             let #plan_id = {
                 // `plan_arg`'s `classified()` is one of the two (see `Classify`).
                 #[allow(unused_imports)]
@@ -1189,18 +1207,23 @@ impl<'a> Emitter<'a> {
         };
         (pre, call, quote!(#pb))
     }
+}
 
-    /// An argument as `plan` classifies it: by its type (a type without a kind takes no
-    /// gradient, see `__private::Classify`), unless the callee takes no gradient for it (a
-    /// rule's hyper-parameter, or an argument written `no_grad(e)` in a `left` plan).
-    fn plan_arg(&self, a: &Arg, not_wrt: bool) -> TokenStream {
-        let o = self.arg_tokens(a);
-        let k = self.krate;
-        if not_wrt {
-            quote!(&#k::__private::NotWrt(&#o))
-        } else {
-            quote!(&(&&#k::__private::Classify(&#o)).classified())
-        }
+/// Whether a passive operand runs code whose effects or cost would show if it ran twice (a
+/// call, a method call other than `len`, a macro), unlike a variable, a literal, a field or
+/// simple arithmetic of those. Active operands are variables already.
+fn runs_code(op: &Operand) -> bool {
+    matches!(op, Operand::Passive(p) if !is_simple_passive(&p.tokens))
+}
+
+/// An argument (its tokens `o`) as `plan` classifies it: by its type (a type without a kind
+/// takes no gradient, see `__private::Classify`), unless the callee takes no gradient for it
+/// (a rule's hyper-parameter, or an argument written `no_grad(e)` in a `left` plan).
+fn plan_arg(k: &syn::Path, o: &TokenStream, not_wrt: bool) -> TokenStream {
+    if not_wrt {
+        quote!(&#k::__private::NotWrt(&#o))
+    } else {
+        quote!(&(&&#k::__private::Classify(&#o)).classified())
     }
 }
 
