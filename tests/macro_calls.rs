@@ -129,6 +129,41 @@ fn no_grad_and_passive_statements() {
     assert!((dx - 4.0 * 2.25 * 2.0).abs() < 1e-12);
 }
 
+/// Macros naming a variable that a second binding of the same name shadows (the generated
+/// code renames both), in arguments and captured by a format string.
+#[differentiable]
+fn logged(x: &[f64], #[no_grad] log: &std::cell::RefCell<Vec<String>>) -> f64 {
+    let mut s = 0.0;
+    for i in 0..x.len() {
+        s += x[i] * x[i];
+    }
+    let width = 3;
+    let mut p = 1.0;
+    for i in 0..x.len() {
+        p = p * (x[i] + 2.0);
+        log.borrow_mut().push(format!("{i:>width$}: {}", i * 2));
+        assert!(i < x.len(), "index {i} past {}", x.len());
+        println!("step {i} of {}", x.len());
+    }
+    s + p
+}
+
+#[test]
+fn macros_name_shadowed_variables() {
+    let x = vec![0.6, -1.1, 0.3];
+    let log = Default::default();
+    let (value, _) = logged_grad(&x, &log);
+    assert_eq!(value, logged(&x, &Default::default()));
+    assert_eq!(log.into_inner(), ["  0: 0", "  1: 2", "  2: 4"]);
+    let fresh = || Default::default();
+    check::gradient(
+        |x: &Vec<f64>| logged(x, &fresh()),
+        |x| logged_grad(x, &fresh()).1,
+        &x,
+    )
+    .assert();
+}
+
 #[differentiable]
 fn zero_iterations(x: f64, n: usize) -> f64 {
     let mut y = x;

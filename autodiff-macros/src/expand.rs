@@ -6,6 +6,7 @@
 
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, format_ident, quote};
+use syn::spanned::Spanned;
 use syn::visit_mut::VisitMut;
 use syn::{FnArg, ItemFn, Pat, ReturnType, Type};
 
@@ -13,8 +14,9 @@ use crate::args::Args;
 use crate::ctxt::Ctxt;
 use crate::emit::Emitter;
 use crate::lower;
+use crate::macro_args::MacroArgs;
 use crate::merge_loops;
-use crate::resolve::{self, Resolved, is_scalar_type, node_key};
+use crate::resolve::{self, Resolved, VarId, is_scalar_type, node_key};
 
 /// One parameter of the function, as the generated companions see it.
 struct Param {
@@ -304,6 +306,39 @@ fn rename_shadowed(res: &Resolved, body: &mut syn::Block) {
                 p.ident = format_ident!("{}__{}", self.0.vars[v].name, v, span = p.ident.span());
             }
             syn::visit_mut::visit_pat_ident_mut(self, p);
+        }
+        /// Names inside macro arguments, and variables a format string captures by name
+        /// (`println!("{i}")` becomes `println!("{i}", i = i__3)`).
+        fn visit_macro_mut(&mut self, m: &mut syn::Macro) {
+            let res = self.0;
+            let Some(names) = res.macros.get(&node_key(&*m)) else {
+                return;
+            };
+            let renamed = |v: &VarId| res.renamed.contains(v);
+            let new_name =
+                |v: VarId, span| format_ident!("{}__{}", res.vars[v].name, v, span = span);
+            let captures: Vec<_> = (names.captures.iter())
+                .filter(|(_, v)| renamed(v))
+                .map(|(name, v)| (name.clone(), new_name(*v, m.path.span())))
+                .collect();
+            if captures.is_empty() && !names.paths.iter().flatten().any(renamed) {
+                return;
+            }
+            let Some(args) = MacroArgs::parse(m) else {
+                return;
+            };
+            let mut paths = names.paths.iter();
+            m.tokens = args.rewrite(
+                |p| {
+                    if let Some(Some(v)) = paths.next()
+                        && renamed(v)
+                    {
+                        let ident = &mut p.path.segments[0].ident;
+                        *ident = new_name(*v, ident.span());
+                    }
+                },
+                &captures,
+            );
         }
     }
     if res.renamed.is_empty() {

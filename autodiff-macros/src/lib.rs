@@ -12,6 +12,7 @@ mod expand;
 mod fuse;
 mod ir;
 mod lower;
+mod macro_args;
 mod merge_loops;
 mod overwrite;
 mod passive;

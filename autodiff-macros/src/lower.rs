@@ -15,6 +15,7 @@ use crate::ctxt::Ctxt;
 use crate::ir::{
     Arg, AssignOp, BinOp, Block, Callee, Expr as IrExpr, Operand, Passive, Place, Stmt, Var, VarId,
 };
+use crate::macro_args::MacroArgs;
 use crate::resolve::{Resolved, is_no_grad_call, is_scalar_type, node_key};
 use crate::symbol::{self, MethodKind};
 
@@ -215,14 +216,20 @@ impl Lowerer<'_> {
     /// Every local variable `e` reads, in any position.
     fn free_vars(&self, e: &syn::Expr) -> Vec<VarId> {
         struct Collect<'r>(&'r Resolved, Vec<VarId>);
-        impl<'ast> syn::visit::Visit<'ast> for Collect<'_> {
+        impl<'ast> syn::visit::Visit<'ast> for Collect<'ast> {
             fn visit_expr_path(&mut self, p: &'ast syn::ExprPath) {
                 if let Some(&v) = self.0.uses.get(&node_key(p)) {
                     self.1.push(v);
                 }
             }
             fn visit_macro(&mut self, m: &'ast syn::Macro) {
-                // Names inside macro arguments are not resolved: keep them conservatively.
+                if let Some(args) = self.0.macro_args.get(&node_key(m)) {
+                    for e in args.exprs() {
+                        self.visit_expr(e);
+                    }
+                    return;
+                }
+                // Arguments that do not parse as expressions: any name in them, conservatively.
                 for tt in m.tokens.clone() {
                     if let proc_macro2::TokenTree::Ident(i) = tt {
                         let name = i.to_string();
@@ -361,11 +368,10 @@ impl Lowerer<'_> {
     }
 
     fn macro_mentions_active(&self, mac: &syn::Macro) -> bool {
-        use syn::parse::Parser;
-        let parser = syn::punctuated::Punctuated::<Expr, syn::Token![,]>::parse_terminated;
-        parser
-            .parse2(mac.tokens.clone())
-            .is_ok_and(|args| args.iter().any(|a| self.mentions_active(a)))
+        match self.res.macro_args.get(&node_key(mac)).map(|a| &**a) {
+            Some(MacroArgs::List(args)) => args.iter().any(|a| self.mentions_active(a)),
+            _ => false,
+        }
     }
 
     fn place_root(&self, e: &Expr) -> Option<VarId> {

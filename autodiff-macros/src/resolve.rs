@@ -11,6 +11,7 @@ use std::collections::{HashMap, HashSet};
 use proc_macro2::Span;
 use syn::{Expr, Ident, Pat, Stmt};
 
+use crate::macro_args::MacroArgs;
 use crate::symbol::{self, MethodKind};
 
 /// A local variable, parameter or generated binding.
@@ -41,6 +42,18 @@ pub struct Resolved {
     pub active: HashSet<VarId>,
     /// Variables assigned (`=`, `op=`, `x[i] = ..`) somewhere after their declaration.
     pub assigned: HashSet<VarId>,
+    /// Macro calls (`syn::Macro` nodes) → their arguments, parsed (the nodes `uses` names).
+    pub macro_args: HashMap<usize, Box<MacroArgs>>,
+    /// Macro calls not inside another one → the variables their arguments name.
+    pub macros: HashMap<usize, MacroNames>,
+}
+
+/// The variables one macro call's arguments name (see `macro_args`).
+pub struct MacroNames {
+    /// For each single-segment path in its arguments, in visiting order, the variable.
+    pub paths: Vec<Option<VarId>>,
+    /// The names its format string captures from the scope, with their variables.
+    pub captures: Vec<(String, VarId)>,
 }
 
 /// One definition of a variable: the variables its value depends on differentiably.
@@ -59,6 +72,8 @@ struct Resolver<'a> {
     depth: usize,
     defs: Vec<Def>,
     seen_names: HashMap<String, usize>,
+    /// How many macro calls the resolver is inside.
+    macro_depth: usize,
 }
 
 impl Resolver<'_> {
@@ -374,35 +389,42 @@ impl Resolver<'_> {
     }
 
     /// Macro arguments are resolved when they parse as expressions (`vec![a, b]`,
-    /// `println!("{}", x)`); they never make a value differentiable except `vec![..]`.
+    /// `println!("{}", x)`, see `macro_args`); they never make a value differentiable except
+    /// `vec![..]`. The parsed arguments are kept (`Resolved::macro_args`), and the names in a
+    /// macro that is not inside another one are recorded for renaming (`Resolved::macros`).
     fn macro_tokens(&mut self, mac: &syn::Macro) -> Vec<VarId> {
-        use syn::parse::Parser;
-        use syn::punctuated::Punctuated;
-        let parser = Punctuated::<Expr, syn::Token![,]>::parse_terminated;
+        let Some(args) = MacroArgs::parse(mac) else {
+            return Vec::new();
+        };
+        // Boxed and kept in `Resolved::macro_args`: the keys of its nodes stay valid.
+        let args = Box::new(args);
+        self.macro_depth += 1;
         let mut deps = Vec::new();
-        if let Ok(args) = parser.parse2(mac.tokens.clone()) {
-            for a in &args {
-                deps.extend(self.expr(a));
+        match &*args {
+            MacroArgs::List(list) => list.iter().for_each(|a| deps.extend(self.expr(a))),
+            MacroArgs::Repeat(e, n) => {
+                deps.extend(self.expr(e));
+                self.expr(n);
             }
-        } else if let Ok(repeat) = syn::parse2::<RepeatArgs>(mac.tokens.clone()) {
-            deps.extend(self.expr(&repeat.0));
-            self.expr(&repeat.1);
         }
+        self.macro_depth -= 1;
+        if self.macro_depth == 0 {
+            let paths = (args.paths().into_iter())
+                .map(|p| self.out.uses.get(&node_key(p)).copied())
+                .collect();
+            let captures = (args.format_captures(mac).into_iter())
+                .filter_map(|name| self.lookup(&name).map(|v| (name, v)))
+                .collect();
+            self.out
+                .macros
+                .insert(node_key(mac), MacroNames { paths, captures });
+        }
+        self.out.macro_args.insert(node_key(mac), args);
         if mac.path.is_ident("vec") {
             deps
         } else {
             Vec::new()
         }
-    }
-}
-
-/// `expr; len` inside `vec![..]`.
-struct RepeatArgs(Expr, Expr);
-impl syn::parse::Parse for RepeatArgs {
-    fn parse(input: syn::parse::ParseStream) -> syn::Result<Self> {
-        let a = input.parse()?;
-        input.parse::<syn::Token![;]>()?;
-        Ok(RepeatArgs(a, input.parse()?))
     }
 }
 
@@ -508,6 +530,7 @@ pub fn resolve(
         depth: 0,
         defs: Vec::new(),
         seen_names: HashMap::new(),
+        macro_depth: 0,
     };
     let mut varied = HashSet::new();
     if let Some((key, wrt)) = receiver {
