@@ -14,7 +14,6 @@ use crate::args::Args;
 use crate::ctxt::Ctxt;
 use crate::emit::Emitter;
 use crate::lower;
-use crate::macro_args::MacroArgs;
 use crate::merge_loops;
 use crate::resolve::{self, Resolved, VarId, is_scalar_type, node_key};
 
@@ -324,7 +323,8 @@ fn rename_shadowed(res: &Resolved, body: &mut syn::Block) {
             if captures.is_empty() && !names.paths.iter().flatten().any(renamed) {
                 return;
             }
-            let Some(args) = MacroArgs::parse(m) else {
+            // The resolver's parse of these arguments, whose paths `names.paths` follows.
+            let Some(args) = res.macro_args.get(&node_key(&*m)).map(|a| (**a).clone()) else {
                 return;
             };
             let mut paths = names.paths.iter();

@@ -11,6 +11,7 @@ use syn::visit_mut::VisitMut;
 use syn::{Expr, Ident, Token};
 
 /// A macro's arguments, when they parse as expressions.
+#[derive(Clone)]
 pub enum MacroArgs {
     /// `a, b, c` (`println!`, `assert!`, `vec![a, b]`, ...).
     List(Punctuated<Expr, Token![,]>),
@@ -41,7 +42,7 @@ impl MacroArgs {
         }
     }
 
-    /// The single-segment paths (`x`, possibly a variable) of all the expressions, in the
+    /// The paths of all the expressions (`x`, possibly a variable, or `f64::MAX`), in the
     /// order in which `syn`'s visitors reach them.
     pub fn paths(&self) -> Vec<&syn::ExprPath> {
         struct Paths<'a>(Vec<&'a syn::ExprPath>);
